@@ -4,7 +4,8 @@ import RealModule
 extension Float: TensorScalar {
     /// tanh(x) as the ratio of an odd degree-13 and an even degree-6 polynomial, minimax on
     /// [−9, 9] (the approximation Eigen uses for `float`); outside that range tanh rounds to ±1.
-    /// Absolute error below 2e-7, and it vectorises, where `tanhf` costs about 8 ns an element.
+    /// Absolute error below 4e-7 over a dense sweep of [−10, 10] (libm's `tanhf`: 1e-7), and it
+    /// vectorises, where `tanhf` costs about 8 ns an element.
     @inlinable
     public static func kernelTanh(_ x: Float) -> Float {
         let clamped = x < -9 ? -9 : (x > 9 ? 9 : x)

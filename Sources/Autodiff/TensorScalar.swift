@@ -10,7 +10,7 @@ import RealModule
 public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
 where RawSignificand: FixedWidthInteger {
     /// tanh as the kernels evaluate it (`Float` uses a rational approximation with an error below
-    /// 2e-7, ten times faster than libm; `Double` uses libm, for finite-difference checks).
+    /// 4e-7, ten times faster than libm; `Double` uses libm, for finite-difference checks).
     static func kernelTanh(_ x: Self) -> Self
 
     /// C = op(A)·op(B), row-major, through BLAS (`sgemm`/`dgemm`).
