@@ -64,7 +64,11 @@ let package = Package(
         ),
         .target(name: "Environments", swiftSettings: swiftSettings),
         .target(name: "MetaLearning", dependencies: ["Autodiff", "Environments"], swiftSettings: swiftSettings),
-        .target(name: "Experiments", dependencies: ["MetaLearning"], swiftSettings: swiftSettings),
+        .target(
+            name: "Experiments",
+            dependencies: ["MetaLearning", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Viewer",
             dependencies: [

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Autodiff
+
+@main
+struct MetaRLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metarl",
+        abstract: "Meta-reinforcement learning: environment families, meta-learners, benchmarks.",
+        discussion: """
+            MetaRL trains policies that adapt to a new task in a few policy-gradient steps.
+
+            Examples:
+              metarl bench autodiff            time the differentiable core (release build)
+              metarl bench autodiff --json     the same, as one JSON object
+            """,
+        version: "0.1.0",
+        subcommands: [BenchCommand.self]
+    )
+
+    static func main() {
+        // One BLAS thread, tensor buffers kept by the allocator: see ComputeEnvironment.
+        ComputeEnvironment.prepare()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
