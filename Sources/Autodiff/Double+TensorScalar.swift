@@ -2,18 +2,13 @@ import CBLAS
 import RealModule
 
 extension Double: TensorScalar {
-    /// libm's tanh: the `Double` path exists for finite-difference checks, where accuracy matters
-    /// and speed does not.
-    @inlinable
-    public static func kernelTanh(_ x: Double) -> Double { Double.tanh(x) }
-
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-        c: UnsafeMutablePointer<Double>, ldc: Int
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
         cblas_dgemm(CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     public static func map(_ function: UnaryFunction<Double>, _ x: UnsafeBufferPointer<Double>,
@@ -50,6 +45,11 @@ extension Double: TensorScalar {
     public static func scatterAdd(_ x: UnsafeBufferPointer<Double>, view: AxisView, indices: UnsafeBufferPointer<Int>,
                                   count: Int, into y: UnsafeMutableBufferPointer<Double>) {
         AxisKernels.scatterAdd(x, view: view, indices: indices, count: count, into: y)
+    }
+
+    public static func scaledProduct(_ a: UnsafeBufferPointer<Double>, _ b: UnsafeBufferPointer<Double>,
+                                     _ c: UnsafeBufferPointer<Double>, scale: Double, into y: UnsafeMutableBufferPointer<Double>) {
+        ElementwiseKernels.scaledProduct(a, b, c, scale: scale, into: y)
     }
 
     public static func select(_ condition: UnsafeBufferPointer<Bool>, _ a: UnsafeBufferPointer<Double>,

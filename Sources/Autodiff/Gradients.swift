@@ -21,7 +21,7 @@ public func gradients<Scalar>(
     of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil,
     createGraph: Bool = false
 ) -> [Tensor<Scalar>] {
-    precondition(inputs.allSatisfy(\.isTracked),
+    precondition(inputs.allSatisfy { $0._node != nil },
                  "gradients(of:wrt:) needs tracked inputs: make them with Tensor.variable(_:)")
     let upstream: Tensor<Scalar>
     if let seed {
@@ -50,7 +50,7 @@ public func gradients<Scalar>(
         if createGraph {
             contributions = pullback(gradient, node.inputs, node.trackedOutput, needed)
         } else {
-            contributions = pullback(gradient.detached, node.inputs.map(\.detached),
+            contributions = pullback(gradient.detached, node.inputs.map { $0.detached },
                                      Tensor(shape: node.shape, scalars: node.scalars), needed)
         }
         for (input, contribution) in zip(node.inputs, contributions) {

@@ -37,7 +37,7 @@ extension Tensor {
     static func recording(
         _ shape: [Int], _ scalars: [Scalar], inputs: [Tensor], pullback: @escaping Pullback<Scalar>
     ) -> Tensor {
-        guard inputs.contains(where: \.isTracked) else {
+        guard inputs.contains(where: { $0._node != nil }) else {
             return Tensor(shape: shape, scalars: scalars, node: nil)
         }
         return Tensor(shape: shape, scalars: scalars,

@@ -31,8 +31,25 @@ extension Tensor {
         let (shape, values) = y.combined(with: g, .tanhDerivative)
         return recording(shape, values, inputs: [y, g]) { u, x, _, needed in
             // ∂/∂y [g(1 − y²)] = −2yg;  ∂/∂g = 1 − y².
-            [needed[0] ? -2 * x[0] * x[1] * u : nil,
+            [needed[0] ? scaledProduct(x[0], x[1], u, scale: -2) : nil,
              needed[1] ? tanhPullback(output: x[0], upstream: u) : nil]
+        }
+    }
+
+    /// k·a·b·c element by element, for tensors of one shape: a fused product for pullbacks.
+    static func scaledProduct(_ a: Tensor, _ b: Tensor, _ c: Tensor, scale: Scalar) -> Tensor {
+        precondition(a.shape == b.shape && b.shape == c.shape, "scaledProduct of shapes \(a.shape), \(b.shape), \(c.shape)")
+        let values = makeScalars(count: a.count) { out in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    c.scalars.withUnsafeBufferPointer { Scalar.scaledProduct(pa, pb, $0, scale: scale, into: out) }
+                }
+            }
+        }
+        return recording(a.shape, values, inputs: [a, b, c]) { u, x, _, needed in
+            [needed[0] ? scaledProduct(x[1], x[2], u, scale: scale) : nil,
+             needed[1] ? scaledProduct(x[0], x[2], u, scale: scale) : nil,
+             needed[2] ? scaledProduct(x[0], x[1], u, scale: scale) : nil]
         }
     }
 

@@ -25,7 +25,7 @@ extension Tensor {
                     b.scalars.withUnsafeBufferPointer { pb in
                         Scalar.gemm(transposeA: transposingA, transposeB: transposingB, m: m, n: n, k: k,
                                     a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                                    c: out.baseAddress!, ldc: n)
+                                    beta: 0, c: out.baseAddress!, ldc: n)
                     }
                 }
             }
@@ -50,6 +50,37 @@ extension Tensor {
                 gradientB = needed[1] ? matmul(g, a, transposingA: true, transposingB: true) : nil
             }
             return [gradientA, gradientB]
+        }
+    }
+
+    /// The affine map x·W + b of a layer, for inputs as rows: x is [rows, in], W is [in, out] and
+    /// b is [out].
+    ///
+    /// The bias is written into the output and the product accumulated onto it (BLAS's β = 1), one
+    /// pass over the output fewer than a product followed by a broadcast addition.
+    public static func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
+        precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[0],
+                     "linear needs [rows, in]·[in, out], got \(x.shape) and \(weight.shape)")
+        let rows = x.shape[0], inputs = weight.shape[0], outputs = weight.shape[1]
+        precondition(bias.count == outputs && (bias.shape == [outputs] || bias.shape == [1, outputs]),
+                     "linear bias must be [\(outputs)], got \(bias.shape)")
+        let values = makeScalars(count: rows * outputs) { out in
+            bias.scalars.withUnsafeBufferPointer {
+                Scalar.copyStrided($0, strides: [0, 1], shape: [rows, outputs], into: out)
+            }
+            guard rows > 0 && inputs > 0 && outputs > 0 else { return }
+            x.scalars.withUnsafeBufferPointer { px in
+                weight.scalars.withUnsafeBufferPointer { pw in
+                    Scalar.gemm(transposeA: false, transposeB: false, m: rows, n: outputs, k: inputs,
+                                a: px.baseAddress!, lda: inputs, b: pw.baseAddress!, ldb: outputs,
+                                beta: 1, c: out.baseAddress!, ldc: outputs)
+                }
+            }
+        }
+        return recording([rows, outputs], values, inputs: [x, weight, bias]) { g, x, _, needed in
+            [needed[0] ? matmul(g, x[1], transposingB: true) : nil,
+             needed[1] ? matmul(x[0], g, transposingA: true) : nil,
+             needed[2] ? g.sum(alongAxis: 0).reshaped(x[2].shape) : nil]
         }
     }
 

@@ -7,17 +7,17 @@ import RealModule
 /// (`Float+TensorScalar.swift`, `Double+TensorScalar.swift` forward to the generic kernels in
 /// `Kernels/`, which the compiler specialises at those call sites). Generic code calling a tensor op
 /// therefore pays one witness-table call per op, never one per element.
+///
+/// `Float` sends tanh and its pullback to C kernels compiled for AVX2 and AVX-512 (`CKernels`),
+/// which use a rational approximation with an absolute error below 4e-7; `Double` uses libm, for
+/// finite-difference checks.
 public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, Codable
 where RawSignificand: FixedWidthInteger {
-    /// tanh as the kernels evaluate it (`Float` uses a rational approximation with an error below
-    /// 4e-7, ten times faster than libm; `Double` uses libm, for finite-difference checks).
-    static func kernelTanh(_ x: Self) -> Self
-
-    /// C = op(A)·op(B), row-major, through BLAS (`sgemm`/`dgemm`).
+    /// C = op(A)·op(B) + β·C, row-major, through BLAS (`sgemm`/`dgemm`).
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-        c: UnsafeMutablePointer<Self>, ldc: Int)
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
     static func map(
         _ function: UnaryFunction<Self>, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>)
@@ -37,6 +37,10 @@ where RawSignificand: FixedWidthInteger {
     static func scatterAdd(
         _ x: UnsafeBufferPointer<Self>, view: AxisView, indices: UnsafeBufferPointer<Int>, count: Int,
         into y: UnsafeMutableBufferPointer<Self>)
+    /// y = k·a·b·c element by element (all four the same length).
+    static func scaledProduct(
+        _ a: UnsafeBufferPointer<Self>, _ b: UnsafeBufferPointer<Self>, _ c: UnsafeBufferPointer<Self>,
+        scale: Self, into y: UnsafeMutableBufferPointer<Self>)
     static func select(
         _ condition: UnsafeBufferPointer<Bool>, _ a: UnsafeBufferPointer<Self>, _ b: UnsafeBufferPointer<Self>,
         into y: UnsafeMutableBufferPointer<Self>)

@@ -19,6 +19,8 @@ public struct AutodiffBenchmark: Sendable {
         public var rows: Int
         public var hidden: Int
         public var repeats: Int
+        /// The instruction set of the Float C kernels on this machine ("avx512", "avx2", "baseline").
+        public var kernelInstructionSet: String
 
         enum CodingKeys: String, CodingKey {
             case forwardMilliseconds = "forward_ms"
@@ -26,6 +28,7 @@ public struct AutodiffBenchmark: Sendable {
             case hessianVectorProductMilliseconds = "hvp_ms"
             case sgemmGigaflops = "sgemm_gflops"
             case rows, hidden, repeats
+            case kernelInstructionSet = "kernel_instruction_set"
         }
     }
 
@@ -84,6 +87,6 @@ public struct AutodiffBenchmark: Sendable {
             forwardBackwardMilliseconds: forwardBackward * 1e3,
             hessianVectorProductMilliseconds: hessianVector * 1e3,
             sgemmGigaflops: 2 * Double(rows * hidden * hidden) / product / 1e9,
-            rows: rows, hidden: hidden, repeats: repeats)
+            rows: rows, hidden: hidden, repeats: repeats, kernelInstructionSet: Float.kernelInstructionSet)
     }
 }

@@ -45,7 +45,7 @@ public struct MLP: Sendable, Equatable, Codable {
                      "\(parameters.count) parameter tensors for an MLP with \(layerSizes.count - 1) layers")
         var h = x
         for layer in 0..<(layerSizes.count - 1) {
-            h = h.matmul(parameters[2 * layer]) + parameters[2 * layer + 1]
+            h = Tensor.linear(h, parameters[2 * layer], parameters[2 * layer + 1])
             if layer < layerSizes.count - 2 {
                 switch activation {
                 case .tanh: h = h.tanh()

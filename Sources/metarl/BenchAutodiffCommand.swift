@@ -40,7 +40,7 @@ struct BenchAutodiffCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else {
-            print("tanh MLP 2→\(hidden)→\(hidden)→2, \(rows) rows, median of \(repeats) runs, one thread")
+            print("tanh MLP 2→\(hidden)→\(hidden)→2, \(rows) rows, median of \(repeats) runs, one thread, \(result.kernelInstructionSet) kernels")
             print(String(format: "  forward                 %8.3f ms", result.forwardMilliseconds))
             print(String(format: "  forward + backward      %8.3f ms", result.forwardBackwardMilliseconds))
             print(String(format: "  Hessian–vector product  %8.3f ms", result.hessianVectorProductMilliseconds))

@@ -98,8 +98,12 @@ enum AxisKernels {
         var index = [Int](repeating: 0, count: rank)
         var source = 0, written = 0
         while written < y.count {
-            let dst = yp + written
-            for j in 0..<width { dst[j] = xp[source + j * step] }
+            let dst = yp + written, src = xp + source
+            switch step {
+            case 1: dst.update(from: src, count: width)
+            case 0: dst.update(repeating: src[0], count: width)
+            default: for j in 0..<width { dst[j] = src[j * step] }
+            }
             written += width
             var axis = rank - 2
             while axis >= 0 {

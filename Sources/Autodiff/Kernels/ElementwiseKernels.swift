@@ -19,7 +19,7 @@ enum ElementwiseKernels {
         case .negate: unaryLoop(x, y) { -$0 }
         case .exp: unaryLoop(x, y) { S.exp($0) }
         case .log: unaryLoop(x, y) { S.log($0) }
-        case .tanh: unaryLoop(x, y) { S.kernelTanh($0) }
+        case .tanh: unaryLoop(x, y) { S.tanh($0) }
         case .sigmoid: unaryLoop(x, y) { 1 / (1 + S.exp(-$0)) }
         case .relu: unaryLoop(x, y) { $0 > 0 ? $0 : 0 }
         case .square: unaryLoop(x, y) { $0 * $0 }
@@ -97,6 +97,16 @@ enum ElementwiseKernels {
         case .clampDerivative(let lo, let hi):
             binaryLoop(lhs, rhs, out, layout) { ($0 >= lo && $0 <= hi) ? $1 : 0 }
         }
+    }
+
+    static func scaledProduct<S: TensorScalar>(
+        _ a: UnsafeBufferPointer<S>, _ b: UnsafeBufferPointer<S>, _ c: UnsafeBufferPointer<S>,
+        scale: S, into y: UnsafeMutableBufferPointer<S>
+    ) {
+        precondition(a.count == y.count && b.count == y.count && c.count == y.count,
+                     "product kernel: \(a.count), \(b.count), \(c.count) → \(y.count)")
+        guard let pa = a.baseAddress, let pb = b.baseAddress, let pc = c.baseAddress, let py = y.baseAddress else { return }
+        for i in 0..<y.count { py[i] = scale * pa[i] * pb[i] * pc[i] }
     }
 
     static func select<S>(
