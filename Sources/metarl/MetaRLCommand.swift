@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import Foundation
 
 @main
 struct MetaRLCommand: ParsableCommand {
@@ -24,7 +25,10 @@ struct MetaRLCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: error)
+            // --help and --version end here too, with status 0; every bad input exits with 2.
+            guard exitCode(for: error) != .success else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
         }
     }
 }

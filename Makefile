@@ -1,0 +1,28 @@
+# The two commands of the README. Each installs the Debian packages the build needs (with sudo when
+# not root) and then builds; neither needs anything else on a fresh Debian 12 machine with Swift.
+
+APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE := --configuration release --scratch-path .build-release
+
+.PHONY: run test deps
+
+## run: the main job (today: the autodiff benchmark, release build)
+run: deps
+	swift build $(RELEASE) --product metarl
+	.build-release/release/metarl bench autodiff
+
+## test: every test with the default traits, then a headless build and test without them
+test: deps
+	swift build --build-tests
+	swift test --skip-build --disable-xctest
+	swift build --build-tests --disable-default-traits --scratch-path .build-headless
+	swift test --skip-build --disable-xctest --disable-default-traits --scratch-path .build-headless
+
+## deps: install the missing Debian packages
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
