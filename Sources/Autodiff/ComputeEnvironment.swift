@@ -15,6 +15,10 @@ public enum ComputeEnvironment {
         metarl_blas_set_single_threaded()
         metarl_keep_freed_buffers()
     }
+
+    /// The BLAS kernel family in use, for benchmark reports: OpenBLAS's core name ("Cooperlake",
+    /// "Haswell", …, which `OPENBLAS_CORETYPE` overrides) or "Accelerate".
+    public static var blasCore: String { String(cString: metarl_blas_core_name()) }
 }
 
 @inline(__always)

@@ -41,7 +41,10 @@ public func gradients<Scalar>(
     var found: [ObjectIdentifier: Tensor<Scalar>] = [:]
     for node in order.nodes.reversed() {
         let id = ObjectIdentifier(node)
-        guard let gradient = accumulated.removeValue(forKey: id) else { continue }
+        guard var gradient = accumulated.removeValue(forKey: id) else { continue }
+        // Pullbacks may leave a gradient in a shape that broadcasts to their input's (a sum's
+        // pullback does): the broadcast is folded into accumulation, and materialised only here.
+        if gradient.shape != node.shape { gradient = gradient.broadcast(to: node.shape) }
         if targets.contains(id) { found[id] = gradient }
         guard let pullback = node.pullback else { continue }
         let needed = node.inputs.map { input in input._node.map { order.relevant.contains(ObjectIdentifier($0)) } ?? false }
@@ -57,9 +60,9 @@ public func gradients<Scalar>(
             guard let contribution, let inputNode = input._node else { continue }
             let inputID = ObjectIdentifier(inputNode)
             guard order.relevant.contains(inputID) else { continue }
-            precondition(contribution.shape == input.shape,
+            precondition(contribution.shape == input.shape || BroadcastLayout(contribution.shape, input.shape)?.shape == input.shape,
                          "pullback produced shape \(contribution.shape) for an input of shape \(input.shape)")
-            if let existing = accumulated[inputID] {
+            if let existing = accumulated.removeValue(forKey: inputID) {
                 accumulated[inputID] = existing + contribution
             } else {
                 accumulated[inputID] = contribution

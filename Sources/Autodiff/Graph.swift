@@ -1,6 +1,7 @@
 /// The pullback of one operation: given the gradient flowing into its output (`upstream`), the
 /// gradients flowing into each of its `inputs`, or `nil` where `needed` is false or the input has
-/// no influence.
+/// no influence. A gradient may come back in any shape that broadcasts to its input's shape (it
+/// then stands for its broadcast); the engine materialises it only when it must.
 ///
 /// Pullbacks are written with tensor operations, and receive the inputs and output as arguments
 /// rather than capturing them. When a gradient is asked for with `createGraph`, the engine passes

@@ -10,10 +10,8 @@ extension Tensor {
         }
         let kept = shape.replacing(axis, with: 1)
         let newShape = keepingDimension ? kept : Array(shape[..<axis] + shape[(axis + 1)...])
-        let inputShape = shape
-        return Tensor.recording(newShape, values, inputs: [self]) { g, _, _, _ in
-            [g.reshaped(kept).broadcast(to: inputShape)]
-        }
+        // The gradient is left in the kept shape; the engine broadcasts it while accumulating.
+        return Tensor.recording(newShape, values, inputs: [self]) { g, _, _, _ in [g.reshaped(kept)] }
     }
 
     /// The sum of all elements, as a rank-0 tensor.

@@ -8,6 +8,7 @@
 // Accelerate's BLAS is single-threaded per call unless told otherwise; nothing to pin.
 static inline void metarl_blas_set_single_threaded(void) {}
 static inline void metarl_keep_freed_buffers(void) {}
+static inline const char *metarl_blas_core_name(void) { return "Accelerate"; }
 #else
 #include <cblas.h>
 #include <malloc.h>
@@ -17,6 +18,8 @@ static inline void metarl_keep_freed_buffers(void) {
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
 }
+// The kernel family OpenBLAS chose for this CPU (or was told to use by OPENBLAS_CORETYPE).
+static inline const char *metarl_blas_core_name(void) { return openblas_get_corename(); }
 // OpenBLAS with its own threads under our task-level parallelism is erratic and up to 3x slower
 // (PLATFORM.md): MetaRL parallelises over tasks and keeps BLAS on one thread.
 static inline void metarl_blas_set_single_threaded(void) { openblas_set_num_threads(1); }

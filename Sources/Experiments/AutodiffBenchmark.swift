@@ -21,6 +21,8 @@ public struct AutodiffBenchmark: Sendable {
         public var repeats: Int
         /// The instruction set of the Float C kernels on this machine ("avx512", "avx2", "baseline").
         public var kernelInstructionSet: String
+        /// The BLAS kernel family (OpenBLAS's core name, or "Accelerate").
+        public var blasCore: String
 
         enum CodingKeys: String, CodingKey {
             case forwardMilliseconds = "forward_ms"
@@ -29,6 +31,7 @@ public struct AutodiffBenchmark: Sendable {
             case sgemmGigaflops = "sgemm_gflops"
             case rows, hidden, repeats
             case kernelInstructionSet = "kernel_instruction_set"
+            case blasCore = "blas_core"
         }
     }
 
@@ -87,6 +90,7 @@ public struct AutodiffBenchmark: Sendable {
             forwardBackwardMilliseconds: forwardBackward * 1e3,
             hessianVectorProductMilliseconds: hessianVector * 1e3,
             sgemmGigaflops: 2 * Double(rows * hidden * hidden) / product / 1e9,
-            rows: rows, hidden: hidden, repeats: repeats, kernelInstructionSet: Float.kernelInstructionSet)
+            rows: rows, hidden: hidden, repeats: repeats, kernelInstructionSet: Float.kernelInstructionSet,
+            blasCore: ComputeEnvironment.blasCore)
     }
 }

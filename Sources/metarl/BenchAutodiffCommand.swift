@@ -12,6 +12,8 @@ struct BenchAutodiffCommand: ParsableCommand {
             --repeats timed runs (after a few untimed ones), and the GFLOP/s of one rows×H·H×H
             matrix product. Compare with PyTorch on one thread:
               python3 shared/bench/torch_mlp.py
+            OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE says otherwise; the
+            report names the kernels used.
             """
     )
 
@@ -40,7 +42,8 @@ struct BenchAutodiffCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else {
-            print("tanh MLP 2→\(hidden)→\(hidden)→2, \(rows) rows, median of \(repeats) runs, one thread, \(result.kernelInstructionSet) kernels")
+            print("tanh MLP 2→\(hidden)→\(hidden)→2, \(rows) rows, median of \(repeats) runs, one thread")
+            print("BLAS kernels \(result.blasCore), pointwise kernels \(result.kernelInstructionSet)")
             print(String(format: "  forward                 %8.3f ms", result.forwardMilliseconds))
             print(String(format: "  forward + backward      %8.3f ms", result.forwardBackwardMilliseconds))
             print(String(format: "  Hessian–vector product  %8.3f ms", result.hessianVectorProductMilliseconds))

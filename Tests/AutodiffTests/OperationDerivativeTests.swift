@@ -91,6 +91,7 @@ let operationCases: [OperationCase] = [
     .init("matmul A·Bᵀ", [u([3, 4]), u([5, 4])]) { Tensor.matmul($0[0], $0[1], transposingB: true) },
     .init("matmul Aᵀ·Bᵀ", [u([4, 3]), u([5, 4])]) { Tensor.matmul($0[0], $0[1], transposingA: true, transposingB: true) },
     .init("dot", [u([2, 3]), u([2, 3])]) { Tensor.dot($0[0], $0[1]) },
+    .init("linear layer", [u([5, 3]), u([3, 4]), u([4])]) { Tensor.linear($0[0], $0[1], $0[2]) },
     // A tensor used several times: gradients from every use must add up.
     .init("reused operand", [u([3, 4], -1.5, 1.5)]) { $0[0] * $0[0].tanh() + $0[0].exp() * $0[0] },
 ]
