@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Checks that the derivative tests can fail: deletes one term of one derivative at a time (or
+breaks one piece of the gradient engine), rebuilds, and runs the Autodiff and MetaLearning tests,
+which must then fail. Works on a temporary clone of HEAD, so the checkout is never touched.
+
+    python3 scripts/check-derivative-mutations.py      # about 10 s per mutation on 2 cores
+
+Each entry is (file, exact text, replacement, name); a text that no longer matches is reported, so
+the list is kept in step with the code.
+"""
+import os, subprocess, sys, tempfile
+
+A = "Sources/Autodiff/"
+MUTATIONS = [
+    (A+'Tensor+Arithmetic.swift', "[needed[0] ? g.summed(toShape: x[0].shape) : nil,\n             needed[1] ? g.summed(toShape: x[1].shape) : nil]", "[nil,\n             needed[1] ? g.summed(toShape: x[1].shape) : nil]", "add lhs"),
+    (A+'Tensor+Arithmetic.swift', "[needed[0] ? g.summed(toShape: x[0].shape) : nil,\n             needed[1] ? g.summed(toShape: x[1].shape) : nil]", "[needed[0] ? g.summed(toShape: x[0].shape) : nil,\n             nil]", "add rhs"),
+    (A+'Tensor+Arithmetic.swift', "needed[1] ? (-g).summed(toShape: x[1].shape) : nil]", "nil]", "subtract rhs"),
+    (A+'Tensor+Arithmetic.swift', "[needed[0] ? (g * x[1]).summed(toShape: x[0].shape) : nil,", "[nil,", "multiply lhs"),
+    (A+'Tensor+Arithmetic.swift', "needed[1] ? (g * x[0]).summed(toShape: x[1].shape) : nil]", "nil]", "multiply rhs"),
+    (A+'Tensor+Arithmetic.swift', "[needed[0] ? (g / x[1]).summed(toShape: x[0].shape) : nil,", "[nil,", "divide lhs"),
+    (A+'Tensor+Arithmetic.swift', "needed[1] ? (-(g * y) / x[1]).summed(toShape: x[1].shape) : nil]", "nil]", "divide rhs"),
+    (A+'Tensor+Arithmetic.swift', "inputs: [x]) { g, _, _, _ in [-g] }", "inputs: [x]) { g, _, _, _ in [g] }", "negate sign"),
+    (A+'Tensor+Elementwise.swift', "{ g, _, y, _ in [g * y] }", "{ g, _, y, _ in [g] }", "exp factor"),
+    (A+'Tensor+Elementwise.swift', "{ g, x, _, _ in [g / x[0]] }", "{ g, x, _, _ in [g] }", "log factor"),
+    (A+'Tensor+Elementwise.swift', "[needed[0] ? scaledProduct(x[0], x[1], u, scale: -2) : nil,", "[nil,", "tanh second derivative wrt y"),
+    (A+'Tensor+Elementwise.swift', "needed[1] ? tanhPullback(output: x[0], upstream: u) : nil]", "nil]", "tanh pullback wrt upstream"),
+    (A+'Tensor+Elementwise.swift', "{ g, _, y, _ in [g * y * (1 - y)] }", "{ g, _, y, _ in [g * y] }", "sigmoid (1-y) term"),
+    (A+'Tensor+Elementwise.swift', "[nil, needed[1] ? reluPullback(input: x[0], upstream: u) : nil]", "[nil, nil]", "relu pullback wrt upstream"),
+    (A+'Tensor+Elementwise.swift', "{ g, x, _, _ in [2 * x[0] * g] }", "{ g, x, _, _ in [x[0] * g] }", "square factor 2"),
+    (A+'Tensor+Elementwise.swift', "{ g, _, y, _ in [g / (2 * y)] }", "{ g, _, y, _ in [g / y] }", "sqrt factor 2"),
+    (A+'Tensor+Elementwise.swift', "[g * exponent * x[0].raised(to: exponent - 1)]", "[g * x[0].raised(to: exponent - 1)]", "power exponent factor"),
+    (A+'Tensor+Elementwise.swift', "[nil, needed[1] ? clampPullback(input: x[0], upstream: u, lower: lower, upper: upper) : nil]", "[nil, nil]", "clamp pullback wrt upstream"),
+    (A+'Tensor+Elementwise.swift', "[needed[0] ? scaledProduct(x[1], x[2], u, scale: scale) : nil,", "[nil,", "scaledProduct first"),
+    (A+'Tensor+Elementwise.swift', "needed[1] ? scaledProduct(x[0], x[2], u, scale: scale) : nil,", "nil,", "scaledProduct second"),
+    (A+'Tensor+Elementwise.swift', "needed[2] ? scaledProduct(x[0], x[1], u, scale: scale) : nil]", "nil]", "scaledProduct third"),
+    (A+'Tensor+Shape.swift', "{ g, x, _, _ in [g.summed(toShape: x[0].shape)] }", "{ g, x, _, _ in [nil] }", "broadcast pullback"),
+    (A+'Tensor+Shape.swift', "{ g, _, _, _ in [g.permuted(inverse)] }", "{ g, _, _, _ in [g.permuted(permutation)] }", "permute inverse"),
+    (A+'Tensor+Shape.swift', "[g.padded(into: fullShape, at: range.lowerBound, alongAxis: axis)]", "[g.padded(into: fullShape, at: 0, alongAxis: axis)]", "slice offset"),
+    (A+'Tensor+Shape.swift', "{ g, _, _, _ in [g.slice(range, alongAxis: axis)] }", "{ g, _, _, _ in [nil] }", "pad pullback"),
+    (A+'Tensor+Shape.swift', "return needed[i] ? g.slice(start..<(start + extent), alongAxis: axis) : nil", "return needed[i] && i == 0 ? g.slice(start..<(start + extent), alongAxis: axis) : nil", "concatenate later operands"),
+    (A+'Tensor+Reduction.swift', "{ g, _, _, _ in [g.reshaped(kept)] }", "{ g, _, _, _ in [nil] }", "sum pullback"),
+    (A+'Gradients.swift', "if gradient.shape != node.shape { gradient = gradient.broadcast(to: node.shape) }", "", "materialising broadcast gradients"),
+    (A+'Tensor+Reduction.swift', "[g.reshaped(kept).scatteredAdding(indices: indices, alongAxis: axis, extent: inputShape[axis])]", "[nil]", "max pullback"),
+    (A+'Tensor+Indexing.swift', "[g.scatteredAdding(indices: indices, alongAxis: axis, extent: extent)]", "[nil]", "gather pullback"),
+    (A+'Tensor+Indexing.swift', "[g.gathering(indices: indices, indexShape: indexShape, alongAxis: axis)]", "[nil]", "scatter pullback"),
+    (A+'Tensor+Indexing.swift', "return [needed[0] ? selecting(condition, g, zero) : nil,", "return [nil,", "select first"),
+    (A+'Tensor+Indexing.swift', "needed[1] ? selecting(inverted, g, zero) : nil]", "nil]", "select second"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientA = needed[0] ? matmul(g, b, transposingB: true) : nil", "gradientA = nil", "matmul NN dA"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientB = needed[1] ? matmul(a, g, transposingA: true) : nil", "gradientB = nil", "matmul NN dB"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientA = needed[0] ? matmul(b, g, transposingB: true) : nil", "gradientA = nil", "matmul TN dA"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientB = needed[1] ? matmul(a, g) : nil", "gradientB = nil", "matmul TN dB"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientA = needed[0] ? matmul(g, b) : nil", "gradientA = nil", "matmul NT dA"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientB = needed[1] ? matmul(g, a, transposingA: true) : nil", "gradientB = nil", "matmul NT dB"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientA = needed[0] ? matmul(b, g, transposingA: true, transposingB: true) : nil", "gradientA = nil", "matmul TT dA"),
+    (A+'Tensor+LinearAlgebra.swift', "gradientB = needed[1] ? matmul(g, a, transposingA: true, transposingB: true) : nil", "gradientB = nil", "matmul TT dB"),
+    (A+'Tensor+LinearAlgebra.swift', "[needed[0] ? matmul(g, x[1], transposingB: true) : nil,", "[nil,", "linear dx"),
+    (A+'Tensor+LinearAlgebra.swift', "needed[1] ? matmul(x[0], g, transposingA: true) : nil,", "nil,", "linear dW"),
+    (A+'Tensor+LinearAlgebra.swift', "needed[2] ? g.sum(alongAxis: 0).reshaped(x[2].shape) : nil]", "nil]", "linear db"),
+    (A+'Gradients.swift', "accumulated[inputID] = existing + contribution", "accumulated[inputID] = contribution", "accumulation of several uses"),
+]
+
+
+def main():
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
+    work = tempfile.mkdtemp(prefix="metarl-mutations-")
+    subprocess.run(["git", "clone", "-q", top, work], check=True)
+    os.chdir(work)
+    missed = []
+    for path, old, new, name in MUTATIONS:
+        source = open(path).read()
+        if source.count(old) != 1:
+            verdict = "TEXT NOT FOUND"
+        else:
+            open(path, "w").write(source.replace(old, new))
+            build = subprocess.run(["swift", "build", "--build-tests"], capture_output=True, text=True)
+            if build.returncode != 0:
+                verdict = "BUILD FAILED"
+            else:
+                test = subprocess.run(["swift", "test", "--skip-build", "--disable-xctest",
+                                       "--filter", "AutodiffTests|MetaLearningTests"], capture_output=True, text=True)
+                verdict = "caught" if test.returncode != 0 else "NOT CAUGHT"
+            open(path, "w").write(source)
+        print(f"{verdict:14} {name}", flush=True)
+        if verdict != "caught":
+            missed.append(name)
+    print(f"{len(MUTATIONS) - len(missed)} of {len(MUTATIONS)} mutations caught")
+    sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+    main()
