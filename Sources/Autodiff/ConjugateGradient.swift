@@ -10,6 +10,7 @@
 ///   - residualTolerance: stop once ‖r‖² falls below this.
 /// - Returns: the approximate solution x (untracked).
 /// - Complexity: `iterations` products plus O(`iterations`·n) vector work.
+@specialized(where Scalar == Float)
 public func conjugateGradient<Scalar>(
     _ product: (Tensor<Scalar>) -> Tensor<Scalar>, b: Tensor<Scalar>, iterations: Int = 10,
     residualTolerance: Scalar = 1e-10

@@ -17,6 +17,7 @@
 /// - Returns: one gradient per input, each of that input's shape.
 /// - Complexity: one visit of every node between `output` and `inputs`; each pullback costs about
 ///   as much as its forward operation. Nodes that lead to no input are skipped.
+@specialized(where Scalar == Float)
 public func gradients<Scalar>(
     of output: Tensor<Scalar>, wrt inputs: [Tensor<Scalar>], seed: Tensor<Scalar>? = nil,
     createGraph: Bool = false
@@ -76,6 +77,7 @@ public func gradients<Scalar>(
 }
 
 /// The gradient of a scalar-valued function at `point`, with the function's value.
+@specialized(where Scalar == Float)
 public func valueWithGradient<Scalar>(
     at point: [Tensor<Scalar>], of function: ([Tensor<Scalar>]) -> Tensor<Scalar>
 ) -> (value: Scalar, gradient: [Tensor<Scalar>]) {
@@ -91,6 +93,7 @@ struct TopologicalOrder<Scalar: TensorScalar> {
     var relevant: Set<ObjectIdentifier> = []
 }
 
+@specialized(where Scalar == Float)
 func topologicalOrder<Scalar>(
     from root: GraphNode<Scalar>, relevantTo targets: Set<ObjectIdentifier>
 ) -> TopologicalOrder<Scalar> {

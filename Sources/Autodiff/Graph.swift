@@ -35,6 +35,7 @@ final class GraphNode<Scalar: TensorScalar>: Sendable {
 
 extension Tensor {
     /// The result of an operation with value `scalars`: tracked, with `pullback`, when any input is.
+    @specialized(where Scalar == Float)
     static func recording(
         _ shape: [Int], _ scalars: [Scalar], inputs: [Tensor], pullback: @escaping Pullback<Scalar>
     ) -> Tensor {
@@ -46,6 +47,7 @@ extension Tensor {
     }
 
     /// An array of `count` elements filled by `body`, without initialising it first.
+    @specialized(where Scalar == Float)
     @inline(__always)
     static func makeScalars(
         count: Int, _ body: (UnsafeMutableBufferPointer<Scalar>) -> Void

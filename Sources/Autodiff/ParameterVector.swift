@@ -2,6 +2,7 @@
 /// and line search need. Both directions are differentiable.
 public enum ParameterVector {
     /// All elements of `tensors`, in order, as one rank-1 tensor.
+    @specialized(where Scalar == Float)
     public static func flatten<Scalar>(_ tensors: [Tensor<Scalar>]) -> Tensor<Scalar> {
         precondition(!tensors.isEmpty, "flatten needs at least one tensor")
         return Tensor.concatenate(tensors.map { $0.flattened() }, alongAxis: 0)
@@ -9,6 +10,7 @@ public enum ParameterVector {
 
     /// `vector` cut into consecutive tensors of the given shapes.
     /// - Precondition: `vector` is rank 1 with exactly as many elements as the shapes hold.
+    @specialized(where Scalar == Float)
     public static func unflatten<Scalar>(_ vector: Tensor<Scalar>, shapes: [[Int]]) -> [Tensor<Scalar>] {
         let total = shapes.reduce(0) { $0 + $1.reduce(1, *) }
         precondition(vector.rank == 1 && vector.count == total,

@@ -3,6 +3,7 @@
 
 extension Tensor {
     /// Applies a pointwise binary kernel with broadcasting; the result is untracked.
+    @specialized(where Scalar == Float)
     func combined(with other: Tensor, _ function: BinaryFunction<Scalar>) -> (shape: [Int], scalars: [Scalar]) {
         guard let layout = BroadcastLayout(shape, other.shape) else {
             preconditionFailure("shapes \(shape) and \(other.shape) do not broadcast")
@@ -17,6 +18,7 @@ extension Tensor {
         return (layout.shape, values)
     }
 
+    @specialized(where Scalar == Float)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         let (shape, values) = lhs.combined(with: rhs, .add)
         return recording(shape, values, inputs: [lhs, rhs]) { g, x, _, needed in
@@ -25,6 +27,7 @@ extension Tensor {
         }
     }
 
+    @specialized(where Scalar == Float)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         let (shape, values) = lhs.combined(with: rhs, .subtract)
         return recording(shape, values, inputs: [lhs, rhs]) { g, x, _, needed in
@@ -33,6 +36,7 @@ extension Tensor {
         }
     }
 
+    @specialized(where Scalar == Float)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         let (shape, values) = lhs.combined(with: rhs, .multiply)
         return recording(shape, values, inputs: [lhs, rhs]) { g, x, _, needed in
@@ -41,6 +45,7 @@ extension Tensor {
         }
     }
 
+    @specialized(where Scalar == Float)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         let (shape, values) = lhs.combined(with: rhs, .divide)
         return recording(shape, values, inputs: [lhs, rhs]) { g, x, y, needed in
@@ -50,18 +55,27 @@ extension Tensor {
         }
     }
 
+    @specialized(where Scalar == Float)
     public static prefix func - (x: Tensor) -> Tensor {
         let values = x.mapped(.negate)
         return recording(x.shape, values, inputs: [x]) { g, _, _, _ in [-g] }
     }
 
     // Scalars broadcast as rank-0 tensors.
+    @specialized(where Scalar == Float)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
+    @specialized(where Scalar == Float)
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+    @specialized(where Scalar == Float)
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
+    @specialized(where Scalar == Float)
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+    @specialized(where Scalar == Float)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
+    @specialized(where Scalar == Float)
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+    @specialized(where Scalar == Float)
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
+    @specialized(where Scalar == Float)
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 }

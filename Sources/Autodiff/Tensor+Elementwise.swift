@@ -3,6 +3,7 @@
 
 extension Tensor {
     /// Applies a pointwise kernel; the result is untracked.
+    @specialized(where Scalar == Float)
     func mapped(_ function: UnaryFunction<Scalar>) -> [Scalar] {
         Tensor.makeScalars(count: count) { out in
             scalars.withUnsafeBufferPointer { Scalar.map(function, $0, into: out) }
@@ -10,16 +11,19 @@ extension Tensor {
     }
 
     /// eˣ; derivative eˣ (the output).
+    @specialized(where Scalar == Float)
     public func exp() -> Tensor {
         Tensor.recording(shape, mapped(.exp), inputs: [self]) { g, _, y, _ in [g * y] }
     }
 
     /// The natural logarithm; derivative 1/x.
+    @specialized(where Scalar == Float)
     public func log() -> Tensor {
         Tensor.recording(shape, mapped(.log), inputs: [self]) { g, x, _, _ in [g / x[0]] }
     }
 
     /// tanh x; derivative 1 − tanh² x, applied by the fused `tanhDerivative` kernel.
+    @specialized(where Scalar == Float)
     public func tanh() -> Tensor {
         Tensor.recording(shape, mapped(.tanh), inputs: [self]) { g, _, y, _ in
             [Tensor.tanhPullback(output: y, upstream: g)]
@@ -27,6 +31,7 @@ extension Tensor {
     }
 
     /// `upstream · (1 − output²)`, differentiable in both arguments.
+    @specialized(where Scalar == Float)
     static func tanhPullback(output y: Tensor, upstream g: Tensor) -> Tensor {
         let (shape, values) = y.combined(with: g, .tanhDerivative)
         return recording(shape, values, inputs: [y, g]) { u, x, _, needed in
@@ -37,6 +42,7 @@ extension Tensor {
     }
 
     /// k·a·b·c element by element, for tensors of one shape: a fused product for pullbacks.
+    @specialized(where Scalar == Float)
     static func scaledProduct(_ a: Tensor, _ b: Tensor, _ c: Tensor, scale: Scalar) -> Tensor {
         precondition(a.shape == b.shape && b.shape == c.shape, "scaledProduct of shapes \(a.shape), \(b.shape), \(c.shape)")
         let values = makeScalars(count: a.count) { out in
@@ -54,11 +60,13 @@ extension Tensor {
     }
 
     /// The logistic function 1/(1 + e⁻ˣ); derivative σ(1 − σ).
+    @specialized(where Scalar == Float)
     public func sigmoid() -> Tensor {
         Tensor.recording(shape, mapped(.sigmoid), inputs: [self]) { g, _, y, _ in [g * y * (1 - y)] }
     }
 
     /// max(x, 0). The derivative at 0 is taken as 0 (the subgradient PyTorch also uses).
+    @specialized(where Scalar == Float)
     public func relu() -> Tensor {
         Tensor.recording(shape, mapped(.relu), inputs: [self]) { g, x, _, _ in
             [Tensor.reluPullback(input: x[0], upstream: g)]
@@ -66,6 +74,7 @@ extension Tensor {
     }
 
     /// `input > 0 ? upstream : 0`; linear in `upstream`, and locally constant in `input`.
+    @specialized(where Scalar == Float)
     static func reluPullback(input x: Tensor, upstream g: Tensor) -> Tensor {
         let (shape, values) = x.combined(with: g, .reluDerivative)
         return recording(shape, values, inputs: [x, g]) { u, x, _, needed in
@@ -74,16 +83,19 @@ extension Tensor {
     }
 
     /// x²; derivative 2x.
+    @specialized(where Scalar == Float)
     public func squared() -> Tensor {
         Tensor.recording(shape, mapped(.square), inputs: [self]) { g, x, _, _ in [2 * x[0] * g] }
     }
 
     /// √x; derivative 1/(2√x).
+    @specialized(where Scalar == Float)
     public func squareRoot() -> Tensor {
         Tensor.recording(shape, mapped(.sqrt), inputs: [self]) { g, _, y, _ in [g / (2 * y)] }
     }
 
     /// xᵖ for a constant exponent; derivative p·xᵖ⁻¹. Defined for negative x when p is an integer.
+    @specialized(where Scalar == Float)
     public func raised(to exponent: Scalar) -> Tensor {
         Tensor.recording(shape, mapped(.power(exponent)), inputs: [self]) { g, x, _, _ in
             [g * exponent * x[0].raised(to: exponent - 1)]
@@ -95,6 +107,7 @@ extension Tensor {
     /// Subgradient convention: the derivative is 1 on the closed interval `lower ... upper`,
     /// boundaries included, and 0 outside it (PyTorch's `clamp` convention). A value sitting exactly
     /// on a bound therefore still passes its gradient through.
+    @specialized(where Scalar == Float)
     public func clamped(to range: ClosedRange<Scalar>) -> Tensor {
         let lower = range.lowerBound, upper = range.upperBound
         return Tensor.recording(shape, mapped(.clamp(lower, upper)), inputs: [self]) { g, x, _, _ in
@@ -102,6 +115,7 @@ extension Tensor {
         }
     }
 
+    @specialized(where Scalar == Float)
     static func clampPullback(input x: Tensor, upstream g: Tensor, lower: Scalar, upper: Scalar) -> Tensor {
         let (shape, values) = x.combined(with: g, .clampDerivative(lower, upper))
         return recording(shape, values, inputs: [x, g]) { u, x, _, needed in

@@ -15,6 +15,7 @@ public struct TensorMask: Sendable, Equatable {
 
 extension Tensor {
     /// The elements for which `predicate` holds, as a mask.
+    @specialized(where Scalar == Float)
     public func mask(where predicate: (Scalar) -> Bool) -> TensorMask {
         TensorMask(shape: shape, values: scalars.map(predicate))
     }
@@ -25,6 +26,7 @@ extension Tensor {
     /// - Parameters:
     ///   - indices: row-major, `indexShape.reduce(1, *)` of them, each in `0..<shape[axis]`.
     ///   - indexShape: this tensor's shape with any extent along `axis`.
+    @specialized(where Scalar == Float)
     public func gathering(indices: [Int], indexShape: [Int], alongAxis axis: Int) -> Tensor {
         precondition(axis >= 0 && axis < rank, "axis \(axis) out of range for shape \(shape)")
         precondition(indexShape.count == rank && (0..<rank).allSatisfy { $0 == axis || indexShape[$0] == shape[$0] },
@@ -44,6 +46,7 @@ extension Tensor {
 
     /// The adjoint of `gathering`: a tensor with `extent` along `axis`, zero except that each
     /// element of this tensor is added at its index.
+    @specialized(where Scalar == Float)
     public func scatteredAdding(indices: [Int], alongAxis axis: Int, extent: Int) -> Tensor {
         precondition(indices.count == count, "\(indices.count) indices for \(count) elements")
         var newShape = shape
@@ -64,6 +67,7 @@ extension Tensor {
     }
 
     /// `condition ? a : b`, element by element; `a` and `b` broadcast to the mask's shape.
+    @specialized(where Scalar == Float)
     public static func selecting(_ condition: TensorMask, _ a: Tensor, _ b: Tensor) -> Tensor {
         let shape = condition.shape
         let x = a.broadcast(to: shape), y = b.broadcast(to: shape)

@@ -5,6 +5,7 @@ extension Tensor {
     /// op(a)·op(b) for matrices, where op transposes when asked.
     ///
     /// - Complexity: one BLAS gemm, 2·m·n·k flops.
+    @specialized(where Scalar == Float)
     public static func matmul(
         _ a: Tensor, _ b: Tensor, transposingA: Bool = false, transposingB: Bool = false
     ) -> Tensor {
@@ -58,6 +59,7 @@ extension Tensor {
     ///
     /// The bias is written into the output and the product accumulated onto it (BLAS's β = 1), one
     /// pass over the output fewer than a product followed by a broadcast addition.
+    @specialized(where Scalar == Float)
     public static func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
         precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[0],
                      "linear needs [rows, in]·[in, out], got \(x.shape) and \(weight.shape)")
@@ -85,9 +87,11 @@ extension Tensor {
     }
 
     /// The matrix product `self · other`.
+    @specialized(where Scalar == Float)
     public func matmul(_ other: Tensor) -> Tensor { Tensor.matmul(self, other) }
 
     /// Σᵢ aᵢbᵢ over all elements of two tensors of the same shape, as a rank-0 tensor.
+    @specialized(where Scalar == Float)
     public static func dot(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "dot of shapes \(a.shape) and \(b.shape)")
         return (a * b).sum()

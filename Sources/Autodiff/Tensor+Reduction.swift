@@ -2,6 +2,7 @@
 
 extension Tensor {
     /// The sum along `axis`, which is removed unless `keepingDimension`.
+    @specialized(where Scalar == Float)
     public func sum(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         precondition(axis >= 0 && axis < rank, "axis \(axis) out of range for shape \(shape)")
         let view = AxisView(shape: shape, axis: axis)
@@ -15,16 +16,19 @@ extension Tensor {
     }
 
     /// The sum of all elements, as a rank-0 tensor.
+    @specialized(where Scalar == Float)
     public func sum() -> Tensor {
         flattened().sum(alongAxis: 0)
     }
 
     /// The mean of all elements, as a rank-0 tensor.
+    @specialized(where Scalar == Float)
     public func mean() -> Tensor {
         sum() / Scalar(Swift.max(count, 1))
     }
 
     /// The mean along `axis`.
+    @specialized(where Scalar == Float)
     public func mean(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         sum(alongAxis: axis, keepingDimension: keepingDimension) / Scalar(shape[axis])
     }
@@ -32,6 +36,7 @@ extension Tensor {
     /// The maximum along `axis` and the index where it is first reached.
     ///
     /// The gradient flows to that first maximal element only (ties do not share it).
+    @specialized(where Scalar == Float)
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         precondition(axis >= 0 && axis < rank, "axis \(axis) out of range for shape \(shape)")
         let view = AxisView(shape: shape, axis: axis)
@@ -51,12 +56,14 @@ extension Tensor {
     }
 
     /// The largest element, as a rank-0 tensor (gradient to its first occurrence).
+    @specialized(where Scalar == Float)
     public func max() -> Tensor {
         flattened().max(alongAxis: 0)
     }
 
     /// log Σ exp x along `axis`, computed stably by subtracting the (detached) maximum first; the
     /// maximum's contribution to the gradient cancels exactly, so detaching it changes nothing.
+    @specialized(where Scalar == Float)
     public func logSumExp(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let shift = max(alongAxis: axis, keepingDimension: true).detached
         let result = (self - shift).exp().sum(alongAxis: axis, keepingDimension: true).log() + shift
@@ -64,11 +71,13 @@ extension Tensor {
     }
 
     /// log softmax along `axis`: x − log Σ exp x.
+    @specialized(where Scalar == Float)
     public func logSoftmax(alongAxis axis: Int) -> Tensor {
         self - logSumExp(alongAxis: axis, keepingDimension: true)
     }
 
     /// softmax along `axis`: exp x / Σ exp x.
+    @specialized(where Scalar == Float)
     public func softmax(alongAxis axis: Int) -> Tensor {
         logSoftmax(alongAxis: axis).exp()
     }

@@ -12,15 +12,18 @@ extension Array where Element == Int {
 
 extension Tensor {
     /// The same elements under another shape with the same element count.
+    @specialized(where Scalar == Float)
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
         return Tensor.recording(newShape, scalars, inputs: [self]) { g, x, _, _ in [g.reshaped(x[0].shape)] }
     }
 
     /// A rank-1 tensor of all elements.
+    @specialized(where Scalar == Float)
     public func flattened() -> Tensor { reshaped([count]) }
 
     /// The tensor repeated along broadcast axes to `target` (NumPy rules).
+    @specialized(where Scalar == Float)
     public func broadcast(to target: [Int]) -> Tensor {
         if shape == target { return self }
         guard let layout = BroadcastLayout(shape, target), layout.shape == target else {
@@ -34,6 +37,7 @@ extension Tensor {
 
     /// The adjoint of broadcasting: sums over the axes along which `target` was broadcast to this
     /// tensor's shape.
+    @specialized(where Scalar == Float)
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         precondition(target.count <= rank, "cannot sum \(shape) down to \(target)")
@@ -50,6 +54,7 @@ extension Tensor {
     }
 
     /// The axes permuted: axis `i` of the result is axis `permutation[i]` of this tensor.
+    @specialized(where Scalar == Float)
     public func permuted(_ permutation: [Int]) -> Tensor {
         precondition(permutation.sorted() == Array(0..<rank), "\(permutation) is no permutation of \(rank) axes")
         let newShape = permutation.map { shape[$0] }
@@ -64,12 +69,14 @@ extension Tensor {
     }
 
     /// The matrix transpose (a rank-2 tensor with its two axes swapped).
+    @specialized(where Scalar == Float)
     public func transposed() -> Tensor {
         precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
         return permuted([1, 0])
     }
 
     /// The elements whose index along `axis` lies in `range`.
+    @specialized(where Scalar == Float)
     public func slice(_ range: Range<Int>, alongAxis axis: Int) -> Tensor {
         precondition(axis >= 0 && axis < rank, "axis \(axis) out of range for shape \(shape)")
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis],
@@ -91,6 +98,7 @@ extension Tensor {
     }
 
     /// The adjoint of `slice`: this tensor placed at `offset` along `axis` of a zero tensor of `shape`.
+    @specialized(where Scalar == Float)
     func padded(into target: [Int], at offset: Int, alongAxis axis: Int) -> Tensor {
         let view = AxisView(shape: target, axis: axis)
         let run = shape[axis] * view.inner
@@ -104,6 +112,7 @@ extension Tensor {
     }
 
     /// The tensors joined along `axis`; all other extents must agree.
+    @specialized(where Scalar == Float)
     public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concatenate needs at least one tensor")
         let first = tensors[0].shape

@@ -8,6 +8,10 @@ import RealModule
 /// `Kernels/`, which the compiler specialises at those call sites). Generic code calling a tensor op
 /// therefore pays one witness-table call per op, never one per element.
 ///
+/// The operations themselves carry `@specialized(where Scalar == Float)`: their generic entry points
+/// jump to a Float-specialised copy, so training code never pays for generic metadata lookups
+/// (they were a quarter of the time of a small Hessian–vector product).
+///
 /// `Float` sends tanh and its pullback to C kernels compiled for AVX2 and AVX-512 (`CKernels`),
 /// which use a rational approximation with an absolute error below 4e-7; `Double` uses libm, for
 /// finite-difference checks.
