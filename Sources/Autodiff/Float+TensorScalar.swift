@@ -35,39 +35,4 @@ extension Float: TensorScalar {
         }
         ElementwiseKernels.combine(function, lhs, rhs, into: out, layout: layout)
     }
-
-    public static func copyStrided(_ x: UnsafeBufferPointer<Float>, strides: [Int], shape: [Int],
-                                   into y: UnsafeMutableBufferPointer<Float>) {
-        AxisKernels.copyStrided(x, strides: strides, shape: shape, into: y)
-    }
-
-    public static func sumAxis(_ x: UnsafeBufferPointer<Float>, view: AxisView,
-                               into y: UnsafeMutableBufferPointer<Float>) {
-        AxisKernels.sumAxis(x, view: view, into: y)
-    }
-
-    public static func maxAxis(_ x: UnsafeBufferPointer<Float>, view: AxisView,
-                               into y: UnsafeMutableBufferPointer<Float>, argmax: UnsafeMutableBufferPointer<Int>) {
-        AxisKernels.maxAxis(x, view: view, into: y, argmax: argmax)
-    }
-
-    public static func gather(_ x: UnsafeBufferPointer<Float>, view: AxisView, indices: UnsafeBufferPointer<Int>,
-                              count: Int, into y: UnsafeMutableBufferPointer<Float>) {
-        AxisKernels.gather(x, view: view, indices: indices, count: count, into: y)
-    }
-
-    public static func scatterAdd(_ x: UnsafeBufferPointer<Float>, view: AxisView, indices: UnsafeBufferPointer<Int>,
-                                  count: Int, into y: UnsafeMutableBufferPointer<Float>) {
-        AxisKernels.scatterAdd(x, view: view, indices: indices, count: count, into: y)
-    }
-
-    public static func scaledProduct(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
-                                     _ c: UnsafeBufferPointer<Float>, scale: Float, into y: UnsafeMutableBufferPointer<Float>) {
-        ElementwiseKernels.scaledProduct(a, b, c, scale: scale, into: y)
-    }
-
-    public static func select(_ condition: UnsafeBufferPointer<Bool>, _ a: UnsafeBufferPointer<Float>,
-                              _ b: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
-        ElementwiseKernels.select(condition, a, b, into: y)
-    }
 }

@@ -3,10 +3,10 @@ import RealModule
 /// The element type of a ``Tensor``: `Float` for training, `Double` for finite-difference checks.
 ///
 /// Every operation of the differentiable core is written once, generically. The bulk loops, where
-/// the time goes, are requirements of this protocol so that each is compiled for the concrete scalar
-/// (`Float+TensorScalar.swift`, `Double+TensorScalar.swift` forward to the generic kernels in
-/// `Kernels/`, which the compiler specialises at those call sites). Generic code calling a tensor op
-/// therefore pays one witness-table call per op, never one per element.
+/// the time goes, are requirements of this protocol, with generic defaults in `Kernels/` compiled
+/// for Float and Double (`@specialized`), so that a scalar type can bring its own: BLAS for the
+/// matrix product, C kernels for Float's tanh. Generic code calling a tensor op pays one
+/// witness-table call per op, never one per element.
 ///
 /// The operations themselves carry `@specialized(where Scalar == Float)`: their generic entry points
 /// jump to a Float-specialised copy, so training code never pays for generic metadata lookups
@@ -48,6 +48,69 @@ where RawSignificand: FixedWidthInteger {
     static func select(
         _ condition: UnsafeBufferPointer<Bool>, _ a: UnsafeBufferPointer<Self>, _ b: UnsafeBufferPointer<Self>,
         into y: UnsafeMutableBufferPointer<Self>)
+}
+
+// The generic kernels serve every scalar unless a conformance brings its own (Float sends tanh and
+// its pullback to C). The kernels carry `@specialized` for Float and Double, so these generic
+// defaults reach a specialised loop after one type check per call.
+extension TensorScalar {
+    public static func map(
+        _ function: UnaryFunction<Self>, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>
+    ) {
+        ElementwiseKernels.map(function, x, into: y)
+    }
+
+    public static func combine(
+        _ function: BinaryFunction<Self>, _ lhs: UnsafeBufferPointer<Self>, _ rhs: UnsafeBufferPointer<Self>,
+        into out: UnsafeMutableBufferPointer<Self>, layout: BroadcastLayout
+    ) {
+        ElementwiseKernels.combine(function, lhs, rhs, into: out, layout: layout)
+    }
+
+    public static func copyStrided(
+        _ x: UnsafeBufferPointer<Self>, strides: [Int], shape: [Int], into y: UnsafeMutableBufferPointer<Self>
+    ) {
+        AxisKernels.copyStrided(x, strides: strides, shape: shape, into: y)
+    }
+
+    public static func sumAxis(_ x: UnsafeBufferPointer<Self>, view: AxisView, into y: UnsafeMutableBufferPointer<Self>) {
+        AxisKernels.sumAxis(x, view: view, into: y)
+    }
+
+    public static func maxAxis(
+        _ x: UnsafeBufferPointer<Self>, view: AxisView, into y: UnsafeMutableBufferPointer<Self>,
+        argmax: UnsafeMutableBufferPointer<Int>
+    ) {
+        AxisKernels.maxAxis(x, view: view, into: y, argmax: argmax)
+    }
+
+    public static func gather(
+        _ x: UnsafeBufferPointer<Self>, view: AxisView, indices: UnsafeBufferPointer<Int>, count: Int,
+        into y: UnsafeMutableBufferPointer<Self>
+    ) {
+        AxisKernels.gather(x, view: view, indices: indices, count: count, into: y)
+    }
+
+    public static func scatterAdd(
+        _ x: UnsafeBufferPointer<Self>, view: AxisView, indices: UnsafeBufferPointer<Int>, count: Int,
+        into y: UnsafeMutableBufferPointer<Self>
+    ) {
+        AxisKernels.scatterAdd(x, view: view, indices: indices, count: count, into: y)
+    }
+
+    public static func scaledProduct(
+        _ a: UnsafeBufferPointer<Self>, _ b: UnsafeBufferPointer<Self>, _ c: UnsafeBufferPointer<Self>,
+        scale: Self, into y: UnsafeMutableBufferPointer<Self>
+    ) {
+        ElementwiseKernels.scaledProduct(a, b, c, scale: scale, into: y)
+    }
+
+    public static func select(
+        _ condition: UnsafeBufferPointer<Bool>, _ a: UnsafeBufferPointer<Self>, _ b: UnsafeBufferPointer<Self>,
+        into y: UnsafeMutableBufferPointer<Self>
+    ) {
+        ElementwiseKernels.select(condition, a, b, into: y)
+    }
 }
 
 /// A pointwise function of one tensor, evaluated by ``TensorScalar/map(_:_:into:)``.

@@ -4,6 +4,8 @@ import RealModule
 // a fixed order, so results do not depend on how work is split across threads.
 
 enum AxisKernels {
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func sumAxis<S: TensorScalar>(
         _ x: UnsafeBufferPointer<S>, view: AxisView, into y: UnsafeMutableBufferPointer<S>
     ) {
@@ -29,6 +31,8 @@ enum AxisKernels {
     }
 
     /// Maxima along the axis, and the index of the first maximum (NaN compares as smaller).
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func maxAxis<S: TensorScalar>(
         _ x: UnsafeBufferPointer<S>, view: AxisView, into y: UnsafeMutableBufferPointer<S>,
         argmax: UnsafeMutableBufferPointer<Int>
@@ -51,6 +55,8 @@ enum AxisKernels {
     }
 
     /// `y[o, j, i] = x[o, indices[o, j, i], i]` for j in 0..<count.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func gather<S>(
         _ x: UnsafeBufferPointer<S>, view: AxisView, indices: UnsafeBufferPointer<Int>, count: Int,
         into y: UnsafeMutableBufferPointer<S>
@@ -69,6 +75,8 @@ enum AxisKernels {
     }
 
     /// The adjoint of `gather`: `y[o, indices[o, j, i], i] += x[o, j, i]`; `y` must start at zero.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func scatterAdd<S: TensorScalar>(
         _ x: UnsafeBufferPointer<S>, view: AxisView, indices: UnsafeBufferPointer<Int>, count: Int,
         into y: UnsafeMutableBufferPointer<S>
@@ -88,6 +96,8 @@ enum AxisKernels {
 
     /// Writes `y` in row-major order of `shape`, reading `x` at the given element strides (a
     /// stride of 0 repeats an element: that is how broadcasting materialises).
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func copyStrided<S>(
         _ x: UnsafeBufferPointer<S>, strides: [Int], shape: [Int], into y: UnsafeMutableBufferPointer<S>
     ) {

@@ -1,8 +1,7 @@
 import RealModule
-// The pointwise loops of the tensor core. Generic, and compiled once per concrete scalar because
-// the conformances in `Float+TensorScalar.swift` and `Double+TensorScalar.swift` call them with
-// that scalar. The operation is chosen once, outside the loop; the loop bodies are closures that
-// `@inline(__always)` folds into the specialised loop.
+// The pointwise loops of the tensor core: generic, and compiled for Float and Double
+// (`@specialized`). The operation is chosen once, outside the loop; the loop bodies are closures
+// that `@inline(__always)` folds into the specialised loop.
 
 enum ElementwiseKernels {
     @inline(__always)
@@ -12,6 +11,8 @@ enum ElementwiseKernels {
         for i in 0..<x.count { yp[i] = f(xp[i]) }
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func map<S: TensorScalar>(
         _ function: UnaryFunction<S>, _ x: UnsafeBufferPointer<S>, into y: UnsafeMutableBufferPointer<S>
     ) {
@@ -83,6 +84,8 @@ enum ElementwiseKernels {
         }
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func combine<S: TensorScalar>(
         _ function: BinaryFunction<S>, _ lhs: UnsafeBufferPointer<S>, _ rhs: UnsafeBufferPointer<S>,
         into out: UnsafeMutableBufferPointer<S>, layout: BroadcastLayout
@@ -99,6 +102,8 @@ enum ElementwiseKernels {
         }
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func scaledProduct<S: TensorScalar>(
         _ a: UnsafeBufferPointer<S>, _ b: UnsafeBufferPointer<S>, _ c: UnsafeBufferPointer<S>,
         scale: S, into y: UnsafeMutableBufferPointer<S>
@@ -109,6 +114,8 @@ enum ElementwiseKernels {
         for i in 0..<y.count { py[i] = scale * pa[i] * pb[i] * pc[i] }
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func select<S>(
         _ condition: UnsafeBufferPointer<Bool>, _ a: UnsafeBufferPointer<S>, _ b: UnsafeBufferPointer<S>,
         into y: UnsafeMutableBufferPointer<S>
