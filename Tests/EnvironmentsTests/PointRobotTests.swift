@@ -1,0 +1,136 @@
+import Environments
+import Testing
+
+@Suite("Point robot")
+struct PointRobotTests {
+    /// One robot of `family` on `task`, stepped with the given actions; the buffers after each step.
+    func rollout(_ family: PointRobotFamily, _ task: PointRobotTask, _ actions: [[Float]],
+                 autoreset: AutoresetMode = .disabled) -> [StepBuffers] {
+        var batch = PointRobotBatch(family: family, count: 1, autoreset: autoreset)
+        var buffers = batch.makeBuffers()
+        batch.reset(tasks: [task], seeds: [0], into: &buffers)
+        var history: [StepBuffers] = []
+        for action in actions {
+            batch.step(action, into: &buffers)
+            history.append(buffers)
+        }
+        return history
+    }
+
+    @Test func navigationClipsActionsPerAxisAndRewardsNegativeDistance() {
+        let task = PointRobotTask(goal: Point2(0.3, -0.2))
+        let steps = rollout(.navigation, task, [[0.5, -0.05], [0.05, 0]])
+        #expect(steps[0].observations == [0.1, -0.05])   // 0.5 clipped to 0.1
+        let d0 = (Point2(0.1, -0.05) - task.goal).length
+        #expect(abs(Double(steps[0].rewards[0]) + d0) < 1e-6)
+        #expect(steps[1].observations == [Float(0.15), -0.05])
+        #expect(!steps[1].terminated[0] && !steps[1].truncated[0])
+    }
+
+    /// MAML's rule: done when within 0.01 of the goal on *both* axes.
+    @Test func navigationTerminatesInsideTheGoalBoxOnly() {
+        let task = PointRobotTask(goal: Point2(0.1, 0.1))
+        let near = rollout(.navigation, task, [[0.1, 0.095]])
+        #expect(near[0].terminated[0])
+        let oneAxis = rollout(.navigation, task, [[0.1, 0.08]])
+        #expect(!oneAxis[0].terminated[0])
+    }
+
+    @Test func episodesAreTruncatedAtTheHorizon() {
+        var family = PointRobotFamily.navigation
+        family.horizon = 3
+        let steps = rollout(family, PointRobotTask(goal: Point2(0.5, 0.5)), Array(repeating: [0, 0], count: 4))
+        #expect(steps.map { $0.truncated[0] } == [false, false, true, true])
+        #expect(steps.map { $0.terminated[0] } == [false, false, false, false])
+        #expect(steps[3].rewards[0] == 0)  // autoreset disabled: a finished robot earns nothing
+    }
+
+    @Test func nextStepAutoresetRestartsTheEpisode() {
+        var family = PointRobotFamily.navigation
+        family.horizon = 2
+        let task = PointRobotTask(goal: Point2(0.5, 0.5), start: Point2(0.2, 0))
+        let steps = rollout(family, task, [[0.1, 0], [0.1, 0], [0.1, 0], [0.1, 0]], autoreset: .nextStep)
+        #expect(steps[1].truncated[0])
+        #expect(steps[2].observations == [0.2, 0] && !steps[2].truncated[0] && steps[2].rewards[0] == 0)
+        #expect(abs(steps[3].observations[0] - 0.3) < 1e-6)
+    }
+
+    @Test func momentumIntegratesVelocityWithDamping() {
+        var family = PointRobotFamily.navigation
+        family.dynamics = .momentum
+        family.termination = .never
+        let task = PointRobotTask(goal: Point2(1, 1), damping: 0.5)
+        let steps = rollout(family, task, [[0.1, 0], [0, 0]])
+        // v = 0.1, x = 0.1; then v = 0.05, x = 0.15.
+        #expect(zip(steps[0].observations, [0.1, 0, 0.1, 0]).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(zip(steps[1].observations, [0.15, 0, 0.05, 0]).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func sparseRewardIsOneMinusDistanceInsideTheRadius() {
+        var family = PointRobotFamily.navigation
+        family.reward = .init(kind: .sparse(radius: 0.2))
+        family.termination = .never
+        let task = PointRobotTask(goal: Point2(0.25, 0))
+        let steps = rollout(family, task, [[0.04, 0], [0.04, 0]])  // d = 0.21, then 0.17
+        #expect(steps[0].rewards[0] == 0)
+        #expect(abs(Double(steps[1].rewards[0]) - 0.83) < 1e-6)
+    }
+
+    @Test func bonusControlCostAndDriftEnterTheReward() {
+        var family = PointRobotFamily.navigation
+        family.reward = .init(kind: .squaredDistance, successBonus: 2, successRadius: 0.5, controlCost: 10)
+        family.termination = .never
+        let task = PointRobotTask(goal: Point2(0.3, 0), actionScale: 2, drift: Point2(0, 0.1))
+        let steps = rollout(family, task, [[0.05, 0]])
+        // moved by 2·0.05 = 0.1 plus drift: s = (0.1, 0.1), d² = 0.05; control 10·0.1² = 0.1.
+        #expect(zip(steps[0].observations, [0.1, 0.1]).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(abs(Double(steps[0].rewards[0]) - (-0.05 + 2 - 0.1)) < 1e-6)
+    }
+
+    @Test func obstaclesBlockMovesIntoThem() {
+        var family = PointRobotFamily.navigation
+        family.termination = .never
+        let wall = CircleObstacle(center: Point2(0.2, 0), radius: 0.05)
+        let task = PointRobotTask(goal: Point2(0.5, 0), obstacles: [wall])
+        let steps = rollout(family, task, [[0.1, 0], [0.1, 0], [0, 0.1]])
+        #expect(steps[0].observations == [0.1, 0])
+        #expect(steps[1].observations == [0.1, 0])   // (0.2, 0) is inside the disc: stays
+        #expect(steps[2].observations == [0.1, 0.1])
+    }
+
+    @Test func observingTheGoalAppendsIt() {
+        var family = PointRobotFamily.navigation
+        family.observesGoal = true
+        let steps = rollout(family, PointRobotTask(goal: Point2(0.3, -0.4)), [[0, 0]])
+        #expect(steps[0].observations == [0, 0, 0.3, -0.4])
+    }
+
+    @Test func navigationGoalsFillTheBox() {
+        var rng = RandomStream.derive(seed: 3, purpose: .trainingTasks)
+        let goals = PointRobotFamily.navigation.sampleTasks(count: 2000, using: &rng).map(\.goal)
+        #expect(goals.allSatisfy { abs($0.x) <= 0.5 && abs($0.y) <= 0.5 })
+        // The corner cell [0.4, 0.5] × [−0.5, −0.4] holds 1% of the box: 20 ± 4.5 of 2,000 goals.
+        let corner = goals.filter { $0.x > 0.4 && $0.y < -0.4 }.count
+        #expect((8...35).contains(corner), "\(corner) goals in the corner cell")
+        let meanX = goals.map(\.x).reduce(0, +) / 2000
+        #expect(abs(meanX) < 0.03)
+    }
+
+    @Test func randomObstaclesNeverCoverStartOrGoal() {
+        var family = PointRobotFamily.navigation
+        family.obstacles = .random(count: 5, radius: .uniform(lower: 0.05, upper: 0.15), lower: Point2(-0.5, -0.5), upper: Point2(0.5, 0.5))
+        var rng = RandomStream.derive(seed: 4, purpose: .trainingTasks)
+        for task in family.sampleTasks(count: 200, using: &rng) {
+            #expect(task.obstacles.count == 5)
+            #expect(task.obstacles.allSatisfy { !$0.contains(task.start) && !$0.contains(task.goal) })
+        }
+    }
+
+    @Test func arcGoalsLieOnTheUpperHalfCircle() {
+        let family = PointRobotFamily(goal: .arc(center: .zero, radius: 1, lowerAngle: 0, upperAngle: .pi))
+        var rng = RandomStream.derive(seed: 5, purpose: .trainingTasks)
+        for goal in family.sampleTasks(count: 100, using: &rng).map(\.goal) {
+            #expect(abs(goal.length - 1) < 1e-12 && goal.y >= -1e-12)
+        }
+    }
+}
