@@ -1,0 +1,224 @@
+import Autodiff
+import Dispatch
+import Environments
+import Foundation
+
+/// MAML with TRPO outer updates (Finn, Abbeel & Levine, ICML 2017, §5.3 and Algorithm 3), as
+/// pytorch-maml-rl implements it.
+///
+/// For each task of a meta-batch: sample episodes with π_θ, adapt θ' = θ − α∇L_in(θ) (k times,
+/// sampling again after each step), and sample validation episodes with π_θ'. Then one TRPO step
+/// on the mean over tasks of the adapted surrogate −E[π_θ'(a|s)/π_old(a|s) · Â'], where θ' is
+/// recomputed from θ *through* the inner steps, so the meta-gradient is exact (second order). The
+/// trust region is the mean KL(π_θ' ‖ π_old), also through the inner steps: its Hessian–vector
+/// products need third derivatives of the policy.
+public struct MAMLTRPO: Sendable {
+    /// Every hyperparameter, with pytorch-maml-rl's 2D-navigation values as defaults.
+    public struct Hyperparameters: Sendable, Equatable, Codable {
+        // MARK: Inner loop
+        /// α, the inner-loop step size (`fast-lr`, 0.1).
+        public var innerStepSize: Double = 0.1
+        /// k, policy-gradient steps in the inner loop (`num-steps`, 1).
+        public var innerSteps: Int = 1
+        /// Drop the second-order terms of the meta-gradient (first-order MAML; default off).
+        public var firstOrder: Bool = false
+        // MARK: Advantages
+        /// γ, the discount (0.99).
+        public var discount: Double = 0.99
+        /// λ of GAE (`gae-lambda`, 1.0).
+        public var gaeLambda: Double = 1.0
+        // MARK: Trust region
+        /// δ, the largest mean KL a meta-update may take (`max-kl`, 0.01).
+        public var maxKL: Double = 0.01
+        /// Conjugate-gradient iterations (`cg-iters`, 10).
+        public var conjugateGradientIterations: Int = 10
+        /// Added to the KL Hessian for conjugate gradient (`cg-damping`, 1e-5).
+        public var conjugateGradientDamping: Double = 1e-5
+        /// Line-search trials (`ls-max-steps`, 15).
+        public var lineSearchSteps: Int = 15
+        /// Step shrink factor between trials (`ls-backtrack-ratio`, 0.8).
+        public var backtrackRatio: Double = 0.8
+
+        public init() {}
+
+        /// α for each inner step: α throughout, or α then α/2 (the MAML paper's test protocol).
+        public func innerStepSizes<Scalar: TensorScalar>(halvingAfterFirst: Bool = false) -> [Scalar] {
+            (0..<innerSteps).map { Scalar(halvingAfterFirst && $0 > 0 ? innerStepSize / 2 : innerStepSize) }
+        }
+    }
+
+    /// Episodes and advantages of one task for one meta-update.
+    public struct TaskRollout<Scalar: TensorScalar>: Sendable {
+        /// One batch per inner step, the first sampled with π_θ, each later one with the policy
+        /// adapted so far.
+        public var train: [PolicyGradientBatch<Scalar>]
+        /// Sampled with the fully adapted policy.
+        public var valid: PolicyGradientBatch<Scalar>
+
+        public init(train: [PolicyGradientBatch<Scalar>], valid: PolicyGradientBatch<Scalar>) {
+            self.train = train
+            self.valid = valid
+        }
+    }
+
+    /// What one meta-update did.
+    public struct UpdateReport: Sendable, Equatable {
+        public var lossBefore: Double
+        public var lossAfter: Double
+        public var klBefore: Double
+        public var klAfter: Double
+        /// Line-search trials run (0 when the first trial was accepted… counting from 1).
+        public var lineSearchTrials: Int
+        public var accepted: Bool
+        public var secondsMetaGradient: Double
+        public var secondsConjugateGradient: Double
+        public var secondsLineSearch: Double
+    }
+
+    public let policy: GaussianMLPPolicy
+    public let hyperparameters: Hyperparameters
+
+    public init(policy: GaussianMLPPolicy, hyperparameters: Hyperparameters = Hyperparameters()) {
+        self.policy = policy
+        self.hyperparameters = hyperparameters
+    }
+
+    // MARK: - Sampling and adaptation
+
+    /// Samples and adapts on one task: k train batches, then a validation batch.
+    /// - Returns: the rollout and the adapted parameters after each step.
+    public func collect<Environment: VectorEnvironment>(
+        task: Environment.Task, parameters: [Tensor<Float>], sampler: EpisodeSampler<Environment>,
+        stepSizes: [Float]? = nil, using rng: inout some RandomNumberGenerator
+    ) throws -> (rollout: TaskRollout<Float>, adapted: [[Tensor<Float>]]) {
+        let h = hyperparameters
+        let alphas = stepSizes ?? h.innerStepSizes() as [Float]
+        var theta = parameters.map(\.detached)
+        var train: [PolicyGradientBatch<Float>] = []
+        var adapted: [[Tensor<Float>]] = []
+        for alpha in alphas {
+            let batch = try PolicyGradientBatch<Float>(sampler.sample(task: task, parameters: theta, using: &rng),
+                                                discount: h.discount, gaeLambda: h.gaeLambda)
+            theta = InnerLoop.adapt(theta, policy: policy, batches: [batch], stepSizes: [alpha], createGraph: false)
+            train.append(batch)
+            adapted.append(theta)
+        }
+        let valid = try PolicyGradientBatch<Float>(sampler.sample(task: task, parameters: theta, using: &rng),
+                                            discount: h.discount, gaeLambda: h.gaeLambda)
+        return (TaskRollout(train: train, valid: valid), adapted)
+    }
+
+    // MARK: - The outer objective
+
+    /// The adapted surrogate loss and mean KL of one task, and the reference policy π_old they were
+    /// measured against (the adapted policy itself, detached, when `reference` is nil).
+    ///
+    /// With `differentiable`, θ' is recomputed from θ through the inner steps and the results can
+    /// be differentiated with respect to θ: exactly, or, with `firstOrder`, treating dθ'/dθ as the
+    /// identity (the adapted values are added to θ as a constant offset).
+    public func surrogate<Scalar>(
+        _ theta: [Tensor<Scalar>], rollout: TaskRollout<Scalar>,
+        reference: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>)?, differentiable: Bool
+    ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>, reference: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>)) {
+        let h = hyperparameters
+        let exact = differentiable && !h.firstOrder
+        var adapted = InnerLoop.adapt(theta, policy: policy, batches: rollout.train, stepSizes: h.innerStepSizes(),
+                                      createGraph: exact)
+        if differentiable && h.firstOrder {
+            adapted = zip(theta, adapted).map { t, a in t + (a - t.detached) }
+        }
+        let valid = rollout.valid
+        let current = policy.distribution(valid.observations, parameters: adapted)
+        let old = reference ?? (current.mean.detached, current.logStd.detached)
+        let logRatio = GaussianMLPPolicy.logProbability(of: valid.actions, mean: current.mean, logStd: current.logStd)
+            - GaussianMLPPolicy.logProbability(of: valid.actions, mean: old.mean, logStd: old.logStd)
+        let loss = -(logRatio.exp() * valid.weightedAdvantages).sum()
+        let kl = (GaussianMLPPolicy.klDivergence(from: current, to: old) * valid.stepWeights).sum()
+        return (loss, kl, old)
+    }
+
+    // MARK: - The TRPO meta-update
+
+    /// One meta-update of θ from the rollouts of a meta-batch, tasks spread over `threads`.
+    public func update(
+        _ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int
+    ) -> (parameters: [Tensor<Float>], report: UpdateReport) {
+        let h = hyperparameters
+        let shapes = parameters.map(\.shape)
+        let taskCount = Float(rollouts.count)
+        let clock = ContinuousClock()
+        let startGradient = clock.now
+
+        // Per task: the surrogate through the inner steps, its gradient, and the gradient of the
+        // KL kept as a graph for Hessian–vector products.
+        struct TaskTerms: @unchecked Sendable {
+            var loss: Float, kl: Float
+            var gradient: Tensor<Float>
+            var klGradient: Tensor<Float>
+            var variables: [Tensor<Float>]
+            var reference: (mean: Tensor<Float>, logStd: Tensor<Float>)
+        }
+        let terms = Parallel.map(rollouts.count, threads: threads) { index -> TaskTerms in
+            let theta = parameters.map { Tensor.variable($0.detached) }
+            let (loss, kl, reference) = surrogate(theta, rollout: rollouts[index], reference: nil, differentiable: true)
+            let gradient = ParameterVector.flatten(gradients(of: loss, wrt: theta))
+            let klGradient = ParameterVector.flatten(gradients(of: kl, wrt: theta, createGraph: true))
+            return TaskTerms(loss: loss.scalar, kl: kl.scalar, gradient: gradient, klGradient: klGradient,
+                             variables: theta, reference: reference)
+        }
+        let oldLoss = terms.map(\.loss).reduce(0, +) / taskCount
+        let oldKL = terms.map(\.kl).reduce(0, +) / taskCount
+        let gradient = terms.map(\.gradient).reduce(Tensor.zeros([terms[0].gradient.count]), +) / taskCount
+        let secondsGradient = Self.seconds(clock.now - startGradient)
+
+        // F·v: the mean over tasks of ∇(∇KL_t · v), plus damping.
+        let damping = Float(h.conjugateGradientDamping)
+        let klHessianProduct = { (v: Tensor<Float>) -> Tensor<Float> in
+            let perTask = Parallel.map(terms.count, threads: threads) { index -> Tensor<Float> in
+                let t = terms[index]
+                let directional = Tensor.dot(t.klGradient, v.detached)
+                return ParameterVector.flatten(gradients(of: directional, wrt: t.variables))
+            }
+            return perTask.reduce(Tensor.zeros([v.count]), +) / taskCount + damping * v
+        }
+        let startCG = clock.now
+        let direction = conjugateGradient(klHessianProduct, b: gradient, iterations: h.conjugateGradientIterations)
+        let curvature = 0.5 * Tensor.dot(direction, klHessianProduct(direction)).scalar
+        let secondsCG = Self.seconds(clock.now - startCG)
+
+        // Scale the step to the trust region's boundary, then backtrack.
+        let startLineSearch = clock.now
+        let step = curvature > 0 ? direction / Float((Double(curvature) / h.maxKL).squareRoot()) : direction * 0
+        let flat = ParameterVector.flatten(parameters.map(\.detached))
+        var stepSize: Float = 1
+        var report = UpdateReport(lossBefore: Double(oldLoss), lossAfter: Double(oldLoss), klBefore: Double(oldKL),
+                                  klAfter: 0, lineSearchTrials: 0, accepted: false, secondsMetaGradient: secondsGradient,
+                                  secondsConjugateGradient: secondsCG, secondsLineSearch: 0)
+        var result = parameters.map(\.detached)
+        for trial in 1...h.lineSearchSteps {
+            let candidate = ParameterVector.unflatten(flat - stepSize * step, shapes: shapes)
+            let evaluated = Parallel.map(rollouts.count, threads: threads) { index -> (Float, Float) in
+                let (loss, kl, _) = surrogate(candidate, rollout: rollouts[index], reference: terms[index].reference,
+                                              differentiable: false)
+                return (loss.scalar, kl.scalar)
+            }
+            let loss = evaluated.map(\.0).reduce(0, +) / taskCount
+            let kl = evaluated.map(\.1).reduce(0, +) / taskCount
+            report.lineSearchTrials = trial
+            if loss < oldLoss && Double(kl) < h.maxKL {
+                report.lossAfter = Double(loss)
+                report.klAfter = Double(kl)
+                report.accepted = true
+                result = candidate
+                break
+            }
+            stepSize *= Float(h.backtrackRatio)
+        }
+        report.secondsLineSearch = Self.seconds(clock.now - startLineSearch)
+        return (result, report)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}

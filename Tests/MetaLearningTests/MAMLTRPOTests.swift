@@ -1,0 +1,85 @@
+import Autodiff
+import Environments
+import MetaLearning
+import TestSupport
+import Testing
+
+@Suite("MAML-TRPO")
+struct MAMLTRPOTests {
+    /// A small navigation problem with fixed episodes: the sampled train and validation batches of
+    /// one task, in Double for finite differences.
+    static func fixture(innerSteps: Int = 1, firstOrder: Bool = false) throws -> (MAMLTRPO, [Tensor<Double>], MAMLTRPO.TaskRollout<Double>) {
+        var family = PointRobotFamily.navigation
+        family.horizon = 15
+        let policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [6], activation: .tanh)
+        var hyper = MAMLTRPO.Hyperparameters()
+        hyper.innerSteps = innerSteps
+        hyper.innerStepSize = 0.5
+        hyper.firstOrder = firstOrder
+        let maml = MAMLTRPO(policy: policy, hyperparameters: hyper)
+        var rng = testGenerator(70)
+        let theta = policy.initialParameters(as: Float.self, using: &rng)
+        let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: 4), policy: policy)
+        let task = PointRobotTask(goal: Point2(0.3, -0.2))
+        let (rollout, _) = try maml.collect(task: task, parameters: theta, sampler: sampler, using: &rng)
+        func double(_ b: PolicyGradientBatch<Float>) throws -> PolicyGradientBatch<Double> {
+            try PolicyGradientBatch<Double>(b.episodes, discount: hyper.discount, gaeLambda: hyper.gaeLambda)
+        }
+        let converted = MAMLTRPO.TaskRollout(train: try rollout.train.map(double), valid: try double(rollout.valid))
+        return (maml, theta.map { $0.converted(to: Double.self) }, converted)
+    }
+
+    @Test("The meta-gradient through the inner step matches finite differences of the surrogate")
+    func metaGradientMatchesFiniteDifferences() throws {
+        let (maml, theta, rollout) = try Self.fixture()
+        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let loss: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss }
+        let report = FiniteDifferences.checkGradient(of: loss, at: theta, weights: Tensor(1))
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("Two inner steps: the meta-gradient is still exact")
+    func twoStepMetaGradient() throws {
+        let (maml, theta, rollout) = try Self.fixture(innerSteps: 2)
+        #expect(rollout.train.count == 2)
+        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let report = FiniteDifferences.checkGradient(
+            of: { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss },
+            at: theta, weights: Tensor(1))
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("The KL's Hessian–vector product through the inner step matches finite differences")
+    func klHessianMatchesFiniteDifferences() throws {
+        let (maml, theta, rollout) = try Self.fixture()
+        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).kl }
+        #expect(abs(kl(theta).scalar) < 1e-12)
+        var rng = testGenerator(71)
+        let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
+        let report = FiniteDifferences.checkHessianVectorProduct(of: kl, at: theta, direction: v)
+        #expect(report.passed, "\(report)")
+    }
+
+    /// First-order MAML uses ∇L at θ' for θ: a different, and not the exact, gradient.
+    @Test func firstOrderDropsTheSecondOrderTerms() throws {
+        let (exactMAML, theta, rollout) = try Self.fixture()
+        let (firstOrderMAML, _, _) = try Self.fixture(firstOrder: true)
+        let reference = exactMAML.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let x = theta.map { Tensor.variable($0) }
+        let exact = gradients(of: exactMAML.surrogate(x, rollout: rollout, reference: reference, differentiable: true).loss, wrt: x)
+        let approximate = gradients(of: firstOrderMAML.surrogate(x, rollout: rollout, reference: reference, differentiable: true).loss, wrt: x)
+        // First order: the gradient of the outer loss at θ' with respect to θ' itself.
+        let adapted = InnerLoop.adapt(theta, policy: exactMAML.policy, batches: rollout.train, stepSizes: [0.5], createGraph: false)
+        var noAdaptation = exactMAML.hyperparameters
+        noAdaptation.innerSteps = 0
+        let outerOnly = MAMLTRPO(policy: exactMAML.policy, hyperparameters: noAdaptation)
+        let y = adapted.map { Tensor.variable($0) }
+        let atAdapted = gradients(of: outerOnly.surrogate(y, rollout: MAMLTRPO.TaskRollout(train: [], valid: rollout.valid),
+                                                          reference: reference, differentiable: true).loss, wrt: y)
+        let firstOrderGap = zip(approximate, atAdapted).map { ($0 - $1).squared().sum().scalar }.reduce(0, +)
+        let exactGap = zip(exact, approximate).map { ($0 - $1).squared().sum().scalar }.reduce(0, +)
+        #expect(firstOrderGap < 1e-20, "first-order gradient differs from ∇L(θ') by \(firstOrderGap)")
+        #expect(exactGap > 1e-8, "exact and first-order gradients coincide (\(exactGap))")
+    }
+}
