@@ -1,4 +1,5 @@
 import Foundation
+import MetaLearning
 
 /// Wall-clock timing for benchmarks: medians over repeated runs, because the machines are noisy.
 public enum Timing {
@@ -7,8 +8,7 @@ public enum Timing {
         let clock = ContinuousClock()
         let start = clock.now
         try body()
-        let elapsed = clock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return (clock.now - start).inSeconds
     }
 
     /// The median of `repeats` timings of `body`, after `warmup` untimed runs.

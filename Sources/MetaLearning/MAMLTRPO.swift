@@ -149,46 +149,32 @@ public struct MAMLTRPO: Sendable {
         let clock = ContinuousClock()
         let startGradient = clock.now
 
-        // Per task: the surrogate through the inner steps, its gradient, and the gradient of the
-        // KL kept as a graph for Hessian–vector products.
-        struct TaskTerms: @unchecked Sendable {
-            var loss: Float, kl: Float
-            var gradient: Tensor<Float>
-            var klGradient: Tensor<Float>
-            var variables: [Tensor<Float>]
-            var reference: (mean: Tensor<Float>, logStd: Tensor<Float>)
-        }
-        let terms = Parallel.map(rollouts.count, threads: threads) { index -> TaskTerms in
-            let theta = parameters.map { Tensor.variable($0.detached) }
-            let (loss, kl, reference) = surrogate(theta, rollout: rollouts[index], reference: nil, differentiable: true)
-            let gradient = ParameterVector.flatten(gradients(of: loss, wrt: theta))
-            let klGradient = ParameterVector.flatten(gradients(of: kl, wrt: theta, createGraph: true))
-            return TaskTerms(loss: loss.scalar, kl: kl.scalar, gradient: gradient, klGradient: klGradient,
-                             variables: theta, reference: reference)
+        // Per task: the meta-gradient and the factored KL curvature through the inner steps.
+        let terms = Parallel.map(rollouts.count, threads: threads) { index -> TaskCurvature<Float> in
+            curvature(at: parameters, rollout: rollouts[index])
         }
         let oldLoss = terms.map(\.loss).reduce(0, +) / taskCount
         let oldKL = terms.map(\.kl).reduce(0, +) / taskCount
-        let gradient = terms.map(\.gradient).reduce(Tensor.zeros([terms[0].gradient.count]), +) / taskCount
-        let secondsGradient = Self.seconds(clock.now - startGradient)
+        let gradient = terms.map(\.metaGradient).reduce(Tensor.zeros([terms[0].metaGradient.count]), +) / taskCount
+        let secondsGradient = (clock.now - startGradient).inSeconds
 
-        // F·v: the mean over tasks of ∇(∇KL_t · v), plus damping.
+        // F·v: the mean over tasks of the KL's Hessian through the inner steps times v, plus damping.
         let damping = Float(h.conjugateGradientDamping)
+        let firstOrder = h.firstOrder
         let klHessianProduct = { (v: Tensor<Float>) -> Tensor<Float> in
             let perTask = Parallel.map(terms.count, threads: threads) { index -> Tensor<Float> in
-                let t = terms[index]
-                let directional = Tensor.dot(t.klGradient, v.detached)
-                return ParameterVector.flatten(gradients(of: directional, wrt: t.variables))
+                terms[index].klHessianProduct(v, firstOrder: firstOrder)
             }
             return perTask.reduce(Tensor.zeros([v.count]), +) / taskCount + damping * v
         }
         let startCG = clock.now
         let direction = conjugateGradient(klHessianProduct, b: gradient, iterations: h.conjugateGradientIterations)
-        let curvature = 0.5 * Tensor.dot(direction, klHessianProduct(direction)).scalar
-        let secondsCG = Self.seconds(clock.now - startCG)
+        let quadratic = 0.5 * Tensor.dot(direction, klHessianProduct(direction)).scalar
+        let secondsCG = (clock.now - startCG).inSeconds
 
         // Scale the step to the trust region's boundary, then backtrack.
         let startLineSearch = clock.now
-        let step = curvature > 0 ? direction / Float((Double(curvature) / h.maxKL).squareRoot()) : direction * 0
+        let step = quadratic > 0 ? direction / Float((Double(quadratic) / h.maxKL).squareRoot()) : direction * 0
         let flat = ParameterVector.flatten(parameters.map(\.detached))
         var stepSize: Float = 1
         var report = UpdateReport(lossBefore: Double(oldLoss), lossAfter: Double(oldLoss), klBefore: Double(oldKL),
@@ -214,11 +200,7 @@ public struct MAMLTRPO: Sendable {
             }
             stepSize *= Float(h.backtrackRatio)
         }
-        report.secondsLineSearch = Self.seconds(clock.now - startLineSearch)
+        report.secondsLineSearch = (clock.now - startLineSearch).inSeconds
         return (result, report)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }

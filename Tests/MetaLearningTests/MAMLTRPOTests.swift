@@ -82,4 +82,25 @@ struct MAMLTRPOTests {
         #expect(firstOrderGap < 1e-20, "first-order gradient differs from ∇L(θ') by \(firstOrderGap)")
         #expect(exactGap > 1e-8, "exact and first-order gradients coincide (\(exactGap))")
     }
+
+    /// The update uses the factored forms Jᵀ∇L and Jᵀ H_KL J; they must equal the direct
+    /// derivatives through the inner steps (which the tests above check against finite differences).
+    @Test(arguments: [(1, false), (2, false), (1, true)])
+    func factoredCurvatureMatchesTheDirectDerivatives(innerSteps: Int, firstOrder: Bool) throws {
+        let (maml, theta, rollout) = try Self.fixture(innerSteps: innerSteps, firstOrder: firstOrder)
+        let factored = maml.curvature(at: theta, rollout: rollout)
+        let reference = factored.reference
+        let direct: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss }
+        let directGradient = ParameterVector.flatten(FiniteDifferences.gradient(of: direct, at: theta))
+        let gap = (factored.metaGradient - directGradient).squared().sum().scalar.squareRoot()
+        #expect(gap < 1e-10 * (1 + directGradient.squared().sum().scalar.squareRoot()), "meta-gradient gap \(gap)")
+
+        var rng = testGenerator(72)
+        let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
+        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).kl }
+        let directHv = ParameterVector.flatten(FiniteDifferences.hessianVectorProduct(of: kl, at: theta, direction: v))
+        let factoredHv = factored.klHessianProduct(ParameterVector.flatten(v), firstOrder: firstOrder)
+        let hvGap = (factoredHv - directHv).squared().sum().scalar.squareRoot()
+        #expect(hvGap < 1e-10 * (1 + directHv.squared().sum().scalar.squareRoot()), "H·v gap \(hvGap)")
+    }
 }

@@ -1,0 +1,87 @@
+import Autodiff
+import Environments
+import Foundation
+import MetaLearning
+
+/// What one meta-iteration did: the values of one row of `progress.csv`.
+public struct IterationReport: Sendable, Equatable {
+    public var iteration: Int
+    /// Mean undiscounted episode return before adaptation, over the meta-batch.
+    public var returnBefore: Double
+    /// … after the inner steps.
+    public var returnAfter: Double
+    public var update: MAMLTRPO.UpdateReport
+    /// Seconds spent sampling episodes and adapting for sampling.
+    public var secondsSampling: Double
+    public var secondsTotal: Double
+}
+
+/// Meta-training on the point-robot family with MAML-TRPO: sample a meta-batch of tasks, collect
+/// and adapt on each (in parallel), take one TRPO meta-update.
+///
+/// Every random draw comes from a stream derived from (seed, purpose, iteration and task), so an
+/// iteration is a pure function of the configuration, the parameters and the iteration number:
+/// runs resume exactly and do not depend on the thread count.
+public struct MetaTrainer: Sendable {
+    public let configuration: TrainingConfiguration
+    public let family: PointRobotFamily
+    public let maml: MAMLTRPO
+    public let sampler: EpisodeSampler<PointRobotBatch>
+    public private(set) var parameters: [Tensor<Float>]
+    /// Meta-iterations completed.
+    public private(set) var iteration: Int
+
+    public init(configuration: TrainingConfiguration, family: PointRobotFamily) {
+        self.configuration = configuration
+        self.family = family
+        let policy = GaussianMLPPolicy(observationSize: family.observationSize, actionSize: 2,
+                                       hidden: configuration.hidden, activation: configuration.activation)
+        maml = MAMLTRPO(policy: policy, hyperparameters: configuration.maml)
+        sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: configuration.fastBatchSize),
+                                 policy: policy)
+        var rng = RandomStream.derive(seed: configuration.seed, purpose: .parameterInitialisation)
+        parameters = policy.initialParameters(as: Float.self, using: &rng)
+        iteration = 0
+    }
+
+    /// Continues from saved parameters after `iteration` completed meta-iterations.
+    public init(configuration: TrainingConfiguration, family: PointRobotFamily, parameters: [Tensor<Float>], iteration: Int) {
+        self.init(configuration: configuration, family: family)
+        precondition(parameters.map(\.shape) == maml.policy.parameterShapes,
+                     "saved parameters \(parameters.map(\.shape)) do not fit the policy \(maml.policy.parameterShapes)")
+        self.parameters = parameters
+        self.iteration = iteration
+    }
+
+    /// The tasks of meta-iteration `index`.
+    public func tasks(forIteration index: Int) -> [PointRobotTask] {
+        var rng = RandomStream.derive(seed: configuration.seed, purpose: .trainingTasks, index: index)
+        return family.sampleTasks(count: configuration.metaBatchSize, using: &rng)
+    }
+
+    /// Runs the next meta-iteration.
+    /// - Throws: `BaselineError` when a task's episodes cannot be fitted (non-finite values).
+    public mutating func runIteration() throws -> IterationReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let tasks = tasks(forIteration: iteration)
+        let (theta, maml, sampler, seed, iteration) = (parameters, self.maml, self.sampler, configuration.seed, self.iteration)
+        let metaBatch = tasks.count
+        let rollouts = try Parallel.map(metaBatch, threads: configuration.threads) { index in
+            var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: iteration * metaBatch + index)
+            return try maml.collect(task: tasks[index], parameters: theta, sampler: sampler, using: &rng).rollout
+        }
+        let sampled = clock.now
+        let (updated, update) = maml.update(theta, rollouts: rollouts, threads: configuration.threads)
+        parameters = updated
+        self.iteration += 1
+        let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
+        return IterationReport(
+            iteration: self.iteration,
+            returnBefore: mean(rollouts.map { mean($0.train[0].episodes.episodeReturns) }),
+            returnAfter: mean(rollouts.map { mean($0.valid.episodes.episodeReturns) }),
+            update: update,
+            secondsSampling: (sampled - start).inSeconds,
+            secondsTotal: (clock.now - start).inSeconds)
+    }
+}
