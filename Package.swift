@@ -37,6 +37,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: - System libraries
@@ -67,7 +68,11 @@ let package = Package(
             dependencies: ["CBLAS", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Environments", swiftSettings: swiftSettings),
+        .target(
+            name: "Environments",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "MetaLearning", dependencies: ["Autodiff", "Environments"], swiftSettings: swiftSettings),
         .target(
             name: "Experiments",

@@ -25,7 +25,7 @@
 /// References: Finn et al. 2017 (cbfinn/maml_rl `point_env_randgoal.py`, pytorch-maml-rl
 /// `navigation.py`); Rakelly et al. 2019 (PEARL, oyster `point_robot.py`); Zintgraf et al. 2020
 /// (VariBAD); Rothfuss et al. 2019 (ProMP point variants).
-public struct PointRobotFamily: TaskDistribution {
+public struct PointRobotFamily: TaskDistribution, Equatable, Codable {
     public enum Dynamics: String, Sendable, Codable, CaseIterable {
         case velocity, momentum
     }

@@ -1,0 +1,117 @@
+import Foundation
+import TOMLKit
+
+/// The family a spec describes, with its resolved parameters.
+public enum EnvironmentFamily: Sendable, Equatable {
+    case pointRobot(PointRobotFamily)
+
+    /// The family's name as written in specs.
+    public var name: String {
+        switch self {
+        case .pointRobot: "point-robot"
+        }
+    }
+}
+
+/// An environment spec loaded from `envs/` or from a file: a family and its task distribution.
+///
+/// A spec is TOML: `family` names the family, `description` says what it is in one line, and the
+/// remaining keys are the family's parameters, each fixed or a distribution. Loading rejects
+/// unknown keys, wrong types, empty ranges and impossible settings with a `SpecError` that names
+/// the file and the key.
+public struct EnvironmentSpec: Sendable, Equatable {
+    /// The preset's short name, or the file's name without extension.
+    public let name: String
+    /// Where it was read from.
+    public let path: String
+    public let description: String
+    public let family: EnvironmentFamily
+
+    /// Loads `nameOrPath`: an existing file path, or the short name of a preset in `presetDirectory`.
+    /// - Throws: `SpecError` for a missing or invalid spec.
+    public static func load(_ nameOrPath: String, presetDirectory: URL? = EnvironmentSpec.presetDirectory()) throws -> EnvironmentSpec {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return try load(file: URL(fileURLWithPath: nameOrPath), shownAs: nameOrPath)
+        }
+        let presets = presetDirectory.map(Self.presets(in:)) ?? []
+        if let preset = presets.first(where: { $0.name == nameOrPath }) {
+            return preset
+        }
+        let known = presets.map(\.name).joined(separator: ", ")
+        throw SpecError(file: nameOrPath, message: nameOrPath.hasSuffix(".toml") || nameOrPath.contains("/")
+            ? "no such file"
+            : "no such spec file or preset" + (known.isEmpty ? " (no presets found: set METARL_ENVS to the envs/ folder)" : "; presets: \(known)"))
+    }
+
+    /// Reads and validates one spec file.
+    public static func load(file: URL, shownAs shown: String? = nil) throws -> EnvironmentSpec {
+        let label = shown ?? file.path
+        let contents: String
+        do {
+            contents = try String(contentsOf: file, encoding: .utf8)
+        } catch {
+            throw SpecError(file: label, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(contents, file: label, name: file.deletingPathExtension().lastPathComponent, path: file.path)
+    }
+
+    /// Validates spec text; `file` is used in error messages.
+    public static func parse(_ contents: String, file: String, name: String, path: String = "") throws -> EnvironmentSpec {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: contents)
+        } catch let error as TOMLParseError {
+            throw SpecError(file: file, line: error.source.begin.line, column: error.source.begin.column,
+                            message: "not valid TOML: \(error.description)")
+        }
+        var spec = SpecTable(table, file: file)
+        guard let familyName = try spec.string("family") else {
+            throw spec.error(nil, "missing `family` (for example `family = \"point-robot\"`)")
+        }
+        let description = try spec.string("description") ?? ""
+        let family: EnvironmentFamily
+        switch familyName {
+        case "point-robot":
+            family = .pointRobot(try PointRobotFamily(spec: &spec))
+        default:
+            throw spec.error("family", "unknown family \"\(familyName)\"; known: point-robot")
+        }
+        try spec.finish()
+        return EnvironmentSpec(name: name, path: path, description: description, family: family)
+    }
+
+    /// Every preset under `directory` (`<family>/<name>.toml`), sorted by family then name.
+    /// Files that fail to load are skipped here; loading one by name reports its error.
+    public static func presets(in directory: URL) -> [EnvironmentSpec] {
+        let files = (try? FileManager.default.subpathsOfDirectory(atPath: directory.path)) ?? []
+        return files.filter { $0.hasSuffix(".toml") }.sorted().compactMap { relative in
+            try? load(file: directory.appendingPathComponent(relative))
+        }
+    }
+
+    /// The `envs/` folder: `$METARL_ENVS` if set, else the first `envs/` found in the working
+    /// directory or above it, else above the executable (a build folder inside the checkout).
+    public static func presetDirectory() -> URL? {
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["METARL_ENVS"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit)
+        }
+        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                      URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()]
+        for start in starts {
+            var folder = start.standardizedFileURL
+            while true {
+                let candidate = folder.appendingPathComponent("envs")
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    return candidate
+                }
+                let parent = folder.deletingLastPathComponent()
+                if parent.path == folder.path { break }
+                folder = parent
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,98 @@
+import Environments
+import Foundation
+import Testing
+
+@Suite("Environment specs")
+struct SpecTests {
+    static let presetNames = ["navigation", "dense-box", "sparse-semicircle", "momentum", "obstacles"]
+
+    @Test(arguments: presetNames)
+    func presetLoadsByShortName(name: String) throws {
+        let spec = try EnvironmentSpec.load(name)
+        #expect(spec.name == name)
+        #expect(!spec.description.isEmpty)
+        guard case .pointRobot(let family) = spec.family else { Issue.record("not a point robot"); return }
+        var rng = RandomStream.derive(seed: 9, purpose: .trainingTasks)
+        #expect(family.sampleTasks(count: 5, using: &rng).count == 5)
+    }
+
+    @Test func theNavigationPresetIsMAMLsEnvironmentExactly() throws {
+        #expect(try EnvironmentSpec.load("navigation").family == .pointRobot(.navigation))
+    }
+
+    @Test func listingFindsEveryPreset() throws {
+        let directory = try #require(EnvironmentSpec.presetDirectory())
+        #expect(Set(EnvironmentSpec.presets(in: directory).map(\.name)).isSuperset(of: Self.presetNames))
+    }
+
+    @Test func aSpecLoadsFromAPath() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-spec-\(getpid()).toml")
+        try "family = \"point-robot\"\ngoal = [0.25, 0.5]\nhorizon = 7\n".write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let spec = try EnvironmentSpec.load(url.path)
+        guard case .pointRobot(let family) = spec.family else { Issue.record("not a point robot"); return }
+        #expect(family.horizon == 7 && family.goal == .fixed(Point2(0.25, 0.5)))
+    }
+
+    /// A spec text and the key and words its error must name.
+    struct Invalid: Sendable, CustomTestStringConvertible {
+        let text: String
+        let key: String?
+        let words: String
+        var testDescription: String { words }
+    }
+
+    static let invalid: [Invalid] = [
+        .init(text: "goal = [0, 0]", key: nil, words: "missing `family`"),
+        .init(text: "family = \"cart-pole\"\ngoal = [0, 0]", key: "family", words: "unknown family"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizn = 100", key: "horizn", words: "unknown key"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizon = \"100\"", key: "horizon", words: "expected an integer, found the string"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizon = 0", key: "horizon", words: "at least 1"),
+        .init(text: "family = \"point-robot\"", key: nil, words: "missing `goal`"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0, 1]", key: "goal", words: "expected a point"),
+        .init(text: "family = \"point-robot\"\ngoal = { uniform = [[0.5, 0], [-0.5, 0]] }", key: "goal.uniform", words: "empty box"),
+        .init(text: "family = \"point-robot\"\ngoal = { circle = 1 }", key: "goal", words: "expected one of"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\naction_bound = { uniform = [0.2, 0.1] }", key: "action_bound.uniform", words: "empty range"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\naction_bound = { choice = [] }", key: "action_bound.choice", words: "empty list"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\ndamping = 0.1", key: "damping", words: "only applies to momentum"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\n[reward]\nkind = \"sparse\"", key: "reward", words: "needs `radius`"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\n[reward]\nkind = \"distance\"\nradius = 0.2", key: "reward.radius", words: "only a sparse reward"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\n[reward]\nkind = \"dense\"", key: "reward.kind", words: "unknown reward"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\n[termination]\nkind = \"box\"", key: "termination.half_width", words: "positive `half_width`"),
+        .init(text: "family = \"point-robot\"\ngoal = [0.5, 0]\n[obstacles]\nfixed = [{ center = [0, 0], radius = 0.1 }]", key: "obstacles.fixed", words: "start (0.0, 0.0) lies inside"),
+        .init(text: "family = \"point-robot\"\ngoal = [0.5, 0]\n[obstacles]\nrandom = { count = 50, radius = 0.2, box = [[-0.5, -0.5], [0.5, 0.5]] }", key: "obstacles.random", words: "cover more than half"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\n[reward]\nsuccess_bonus = 1", key: "reward.success_radius", words: "positive success radius"),
+    ]
+
+    @Test(arguments: invalid)
+    func invalidSpecsAreRejectedNamingTheKey(_ case: Invalid) {
+        do {
+            _ = try EnvironmentSpec.parse(`case`.text, file: "bad.toml", name: "bad")
+            Issue.record("accepted: \(`case`.text)")
+        } catch let error as SpecError {
+            #expect(error.file == "bad.toml")
+            #expect(error.key == `case`.key, "\(error)")
+            #expect(error.description.contains(`case`.words), "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func syntaxErrorsGiveLineAndColumn() {
+        #expect {
+            _ = try EnvironmentSpec.parse("family = \"point-robot\"\ngoal = = [0, 0]\n", file: "bad.toml", name: "bad")
+        } throws: { error in
+            guard let error = error as? SpecError else { return false }
+            return error.line == 2 && error.column != nil && error.description.hasPrefix("bad.toml:2:")
+        }
+    }
+
+    @Test func anUnknownNameListsThePresets() {
+        #expect {
+            _ = try EnvironmentSpec.load("navigaton")
+        } throws: { error in
+            (error as? SpecError)?.description.contains("presets: ") == true
+                && (error as? SpecError)?.description.contains("navigation") == true
+        }
+    }
+}
