@@ -76,7 +76,11 @@ let package = Package(
         .target(name: "MetaLearning", dependencies: ["Autodiff", "Environments"], swiftSettings: swiftSettings),
         .target(
             name: "Experiments",
-            dependencies: ["MetaLearning", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                "MetaLearning",
+                .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

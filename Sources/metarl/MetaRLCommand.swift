@@ -11,11 +11,13 @@ struct MetaRLCommand: ParsableCommand {
             MetaRL trains policies that adapt to a new task in a few policy-gradient steps.
 
             Examples:
+              metarl envs list                 the environment presets
+              metarl envs show navigation      a preset's parameters and a few of its tasks
               metarl bench autodiff            time the differentiable core (release build)
               metarl bench autodiff --json     the same, as one JSON object
             """,
         version: "0.1.0",
-        subcommands: [BenchCommand.self]
+        subcommands: [TrainCommand.self, EnvsCommand.self, BenchCommand.self]
     )
 
     static func main() {

@@ -27,6 +27,13 @@ public struct EnvironmentSpec: Sendable, Equatable {
     public let description: String
     public let family: EnvironmentFamily
 
+    public init(name: String, path: String, description: String, family: EnvironmentFamily) {
+        self.name = name
+        self.path = path
+        self.description = description
+        self.family = family
+    }
+
     /// Loads `nameOrPath`: an existing file path, or the short name of a preset in `presetDirectory`.
     /// - Throws: `SpecError` for a missing or invalid spec.
     public static func load(_ nameOrPath: String, presetDirectory: URL? = EnvironmentSpec.presetDirectory()) throws -> EnvironmentSpec {

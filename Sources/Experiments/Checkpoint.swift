@@ -1,0 +1,97 @@
+import Autodiff
+import Environments
+import Foundation
+import MetaLearning
+
+/// A saved point of a run: `checkpoint.safetensors` (the policy's parameters) and
+/// `checkpoint.json` (iteration, configuration, environment family, policy shape).
+///
+/// No random-generator state is stored because none is carried: every stream of iteration i is
+/// derived afresh from (seed, purpose, i), so resuming at iteration i reproduces the same draws.
+public struct Checkpoint: Sendable {
+    public struct Manifest: Codable, Sendable, Equatable {
+        public var format = "metarl-checkpoint"
+        public var version = 1
+        /// Meta-iterations completed when saved.
+        public var iteration: Int
+        public var configuration: TrainingConfiguration
+        /// The environment spec's name and the family it resolved to.
+        public var specName: String
+        public var family: PointRobotFamily
+        public var policy: GaussianMLPPolicy
+        public var randomStreams = "derived from (seed, purpose, iteration); nothing to restore"
+    }
+
+    public var manifest: Manifest
+    public var parameters: [Tensor<Float>]
+
+    public init(manifest: Manifest, parameters: [Tensor<Float>]) {
+        self.manifest = manifest
+        self.parameters = parameters
+    }
+
+    public static let parametersFile = "checkpoint.safetensors"
+    public static let manifestFile = "checkpoint.json"
+
+    /// Names of the parameters in the safetensors file, in the policy's order.
+    static func parameterNames(for policy: GaussianMLPPolicy) -> [String] {
+        let layers = policy.network.layerSizes.count - 1
+        return (0..<layers).flatMap { ["policy.mean.\($0).weight", "policy.mean.\($0).bias"] } + ["policy.log_std"]
+    }
+
+    /// Writes both files atomically, parameters first, so the manifest never names parameters
+    /// that are not on disk.
+    public func save(in directory: URL) throws {
+        let names = Self.parameterNames(for: manifest.policy)
+        let data = try Safetensors.encode(Array(zip(names, parameters)).map { (name: $0.0, tensor: $0.1) },
+                                          metadata: ["iteration": "\(manifest.iteration)", "format": manifest.format])
+        try AtomicFile.write(data, to: directory.appendingPathComponent(Self.parametersFile))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(manifest), to: directory.appendingPathComponent(Self.manifestFile))
+    }
+
+    /// Reads a checkpoint from a run directory, or from the path of either of its two files.
+    /// - Throws: `RunError` naming the file for anything missing, corrupt or inconsistent.
+    public static func load(from location: URL) throws -> Checkpoint {
+        var directory = location
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) else {
+            throw RunError.missingFile(path: location.path)
+        }
+        if !isDirectory.boolValue { directory = location.deletingLastPathComponent() }
+        let manifestURL = directory.appendingPathComponent(manifestFile)
+        let parametersURL = directory.appendingPathComponent(parametersFile)
+        guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
+            throw RunError.missingFile(path: manifestURL.path)
+        }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: manifestData)
+        } catch {
+            throw RunError.corruptFile(path: manifestURL.path, reason: "not a MetaRL checkpoint manifest (\(error))")
+        }
+        guard manifest.format == "metarl-checkpoint", manifest.version == 1 else {
+            throw RunError.corruptFile(path: manifestURL.path, reason: "format \(manifest.format) version \(manifest.version) is not supported")
+        }
+        guard let parameterData = FileManager.default.contents(atPath: parametersURL.path) else {
+            throw RunError.missingFile(path: parametersURL.path)
+        }
+        let (tensors, metadata) = try Safetensors.decode(parameterData, path: parametersURL.path)
+        guard metadata["iteration"] == "\(manifest.iteration)" else {
+            throw RunError.corruptFile(path: parametersURL.path, reason: "holds iteration \(metadata["iteration"] ?? "?"), the manifest says \(manifest.iteration)")
+        }
+        let names = parameterNames(for: manifest.policy)
+        var parameters: [Tensor<Float>] = []
+        for (name, shape) in zip(names, manifest.policy.parameterShapes) {
+            guard let tensor = tensors[name] else {
+                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "missing tensor \(name) for the policy \(manifest.policy.network.layerSizes)")
+            }
+            guard tensor.shape == shape else {
+                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "tensor \(name) has shape \(tensor.shape), the policy \(manifest.policy.network.layerSizes) needs \(shape)")
+            }
+            parameters.append(tensor)
+        }
+        return Checkpoint(manifest: manifest, parameters: parameters)
+    }
+}

@@ -1,0 +1,20 @@
+/// Why a run could not start, continue or be read. Each message names the file and the problem.
+public enum RunError: Error, Equatable, CustomStringConvertible {
+    case cannotWrite(path: String, reason: String)
+    case runDirectoryNotEmpty(path: String)
+    case missingFile(path: String)
+    case corruptFile(path: String, reason: String)
+    case incompatibleCheckpoint(path: String, reason: String)
+    case invalidConfiguration(key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
+        case .runDirectoryNotEmpty(let path): "\(path) already holds a run; pass --resume \(path) to continue it, or choose another --out"
+        case .missingFile(let path): "\(path): no such file"
+        case .corruptFile(let path, let reason): "\(path): corrupt file: \(reason)"
+        case .incompatibleCheckpoint(let path, let reason): "\(path): \(reason)"
+        case .invalidConfiguration(let key, let reason): "configuration `\(key)`: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Autodiff
+import Environments
+import Foundation
+import MetaLearning
+import TOMLKit
+
+/// A meta-training run in a directory: the resolved configuration, `progress.csv`, and a checkpoint
+/// after every iteration. A run starts only in an empty (or new) directory and resumes only from
+/// its own checkpoint, so no failed start overwrites an earlier run.
+public struct TrainingRun {
+    public let directory: URL
+    public let spec: EnvironmentSpec
+    public private(set) var trainer: MetaTrainer
+    private var log: ProgressLog
+
+    public static let configurationFile = "config.toml"
+
+    /// Prepares a new run in `directory`, which must not exist yet or be empty.
+    public static func start(configuration: TrainingConfiguration, spec: EnvironmentSpec, directory: URL) throws -> TrainingRun {
+        try configuration.validate()
+        let family = try pointRobot(spec)
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw RunError.cannotWrite(path: directory.path, reason: "a file is in the way") }
+            let contents = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+            guard contents.isEmpty else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
+        }
+        do {
+            try manager.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError.cannotWrite(path: directory.path, reason: error.localizedDescription)
+        }
+        try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
+        return TrainingRun(directory: directory, spec: spec,
+                           trainer: MetaTrainer(configuration: configuration, family: family),
+                           log: ProgressLog(directory: directory))
+    }
+
+    /// Continues the run in `directory` from its checkpoint, with `iterations` as the new total if
+    /// given and the thread count of this machine.
+    public static func resume(directory: URL, iterations: Int? = nil, threads: Int? = nil) throws -> TrainingRun {
+        let checkpoint = try Checkpoint.load(from: directory)
+        var configuration = checkpoint.manifest.configuration
+        if let iterations { configuration.iterations = iterations }
+        if let threads { configuration.threads = threads }
+        try configuration.validate()
+        let manifest = checkpoint.manifest
+        let spec = EnvironmentSpec(name: manifest.specName, path: "", description: "", family: .pointRobot(manifest.family))
+        let trainer = MetaTrainer(configuration: configuration, family: manifest.family,
+                                  parameters: checkpoint.parameters, iteration: manifest.iteration)
+        return TrainingRun(directory: directory, spec: spec, trainer: trainer,
+                           log: try ProgressLog(resumingIn: directory, upTo: manifest.iteration))
+    }
+
+    static func pointRobot(_ spec: EnvironmentSpec) throws -> PointRobotFamily {
+        switch spec.family {
+        case .pointRobot(let family): return family
+        }
+    }
+
+    /// Runs the remaining iterations, logging and checkpointing after each; `report` sees every
+    /// iteration's figures (the terminal progress bar).
+    public mutating func run(report: (IterationReport) -> Void = { _ in }) throws {
+        while trainer.iteration < trainer.configuration.iterations {
+            let result = try trainer.runIteration()
+            try log.append(result)
+            try checkpoint().save(in: directory)
+            report(result)
+        }
+    }
+
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(manifest: .init(iteration: trainer.iteration, configuration: trainer.configuration, specName: spec.name,
+                                   family: trainer.family, policy: trainer.maml.policy),
+                   parameters: trainer.parameters)
+    }
+}
+
+extension TrainingConfiguration {
+    /// The configuration as TOML, as written to `config.toml`.
+    public func tomlText() throws -> String {
+        let table: TOMLTable = try TOMLEncoder().encode(self)
+        return "# The resolved configuration of this run (defaults, then --config, then flags).\n" + table.convert(to: .toml) + "\n"
+    }
+
+    /// Rejects values no run can use, naming the setting.
+    public func validate() throws {
+        func fail(_ key: String, _ reason: String) -> RunError { .invalidConfiguration(key: key, reason: reason) }
+        guard algorithm == "maml-trpo" else { throw fail("algorithm", "unknown algorithm \"\(algorithm)\"; available: maml-trpo") }
+        guard iterations >= 0 else { throw fail("iterations", "must not be negative, got \(iterations)") }
+        guard metaBatchSize >= 1 else { throw fail("meta-batch-size", "needs at least one task, got \(metaBatchSize)") }
+        guard fastBatchSize >= 1 else { throw fail("fast-batch-size", "needs at least one episode, got \(fastBatchSize)") }
+        guard maml.innerStepSize > 0, maml.innerStepSize.isFinite else { throw fail("fast-lr", "must be positive, got \(maml.innerStepSize)") }
+        guard maml.innerSteps >= 1 else { throw fail("inner-steps", "must be at least 1, got \(maml.innerSteps)") }
+        guard maml.maxKL > 0 else { throw fail("max-kl", "must be positive, got \(maml.maxKL)") }
+        guard (0...1).contains(maml.discount) else { throw fail("discount", "must lie in [0, 1], got \(maml.discount)") }
+        guard (0...1).contains(maml.gaeLambda) else { throw fail("gae-lambda", "must lie in [0, 1], got \(maml.gaeLambda)") }
+        guard maml.conjugateGradientIterations >= 1 else { throw fail("cg-iters", "must be at least 1") }
+        guard maml.lineSearchSteps >= 1 else { throw fail("ls-max-steps", "must be at least 1") }
+        guard maml.backtrackRatio > 0 && maml.backtrackRatio < 1 else { throw fail("ls-backtrack-ratio", "must lie in (0, 1)") }
+        guard !hidden.isEmpty, hidden.allSatisfy({ $0 >= 1 }) else { throw fail("hidden", "needs positive layer widths, got \(hidden)") }
+        guard threads >= 1 else { throw fail("threads", "must be at least 1, got \(threads)") }
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Environments
+import Experiments
+import Foundation
+import MetaLearning
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Meta-train a policy on an environment family, with logs and checkpoints.",
+        discussion: """
+            Defaults are pytorch-maml-rl's 2D-navigation settings. Settings come from the defaults,
+            then --config, then the flags given. The run directory receives config.toml (the
+            resolved settings), progress.csv (one row per meta-iteration) and a checkpoint after every
+            iteration (checkpoint.safetensors + checkpoint.json), each written atomically.
+
+            Examples:
+              metarl train navigation --iterations 500 --out runs/nav
+              metarl train envs/point-robot/momentum.toml --inner-steps 2 --seed 3
+              metarl train --resume runs/nav --iterations 800
+            """
+    )
+
+    @Argument(help: "A preset's short name (navigation, sparse-semicircle, …) or a path to a spec file.")
+    var spec: String?
+
+    @Option(name: .customLong("algo"), help: "The meta-learner: maml-trpo.")
+    var algorithm: String?
+    @Option(help: "Meta-iterations in total (default 500).")
+    var iterations: Int?
+    @Option(help: "Tasks per meta-iteration (default 20).")
+    var metaBatchSize: Int?
+    @Option(help: "Episodes per task and inner step (default 20).")
+    var fastBatchSize: Int?
+    @Option(help: "α, the inner-loop step size (default 0.1).")
+    var fastLr: Double?
+    @Option(help: "Policy-gradient steps in the inner loop (default 1).")
+    var innerSteps: Int?
+    @Flag(help: "First-order MAML: drop the second-order terms of the meta-gradient.")
+    var firstOrder = false
+    @Option(help: "Hidden-layer widths, comma-separated (default 64,64).")
+    var hidden: String?
+    @Option(help: "Hidden nonlinearity: tanh or relu (default tanh).")
+    var activation: String?
+    @Option(help: "The trust region: largest mean KL of a meta-update (default 0.01).")
+    var maxKl: Double?
+    @Option(help: "Seed of every random stream (default 1).")
+    var seed: UInt64?
+    @Option(help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
+    var threads: Int?
+    @Option(help: "Run directory (default runs/<spec>-seed<seed>); must be new or empty.")
+    var out: String?
+    @Option(help: "A TOML file of settings (the format of a run's config.toml).")
+    var config: String?
+    @Option(help: "Continue the run in this directory from its checkpoint.")
+    var resume: String?
+
+    func validate() throws {
+        if resume == nil && spec == nil { throw ValidationError("give an environment spec, or --resume DIR") }
+        if resume != nil && spec != nil { throw ValidationError("--resume continues a run with its own spec; do not give one") }
+    }
+
+    func resolvedConfiguration() throws -> TrainingConfiguration {
+        var c = try config.map { try TrainingConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? TrainingConfiguration()
+        if config == nil { c.threads = ProcessInfo.processInfo.activeProcessorCount }
+        if let spec { c.spec = spec }
+        if let algorithm { c.algorithm = algorithm }
+        if let iterations { c.iterations = iterations }
+        if let metaBatchSize { c.metaBatchSize = metaBatchSize }
+        if let fastBatchSize { c.fastBatchSize = fastBatchSize }
+        if let fastLr { c.maml.innerStepSize = fastLr }
+        if let innerSteps { c.maml.innerSteps = innerSteps }
+        if firstOrder { c.maml.firstOrder = true }
+        if let hidden {
+            let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--hidden expects comma-separated integers such as 64,64, got \"\(hidden)\"")
+            }
+            c.hidden = widths.map { $0! }
+        }
+        if let activation {
+            guard let value = MLP.Activation(rawValue: activation) else {
+                throw ValidationError("--activation must be tanh or relu, got \"\(activation)\"")
+            }
+            c.activation = value
+        }
+        if let maxKl { c.maml.maxKL = maxKl }
+        if let seed { c.seed = seed }
+        if let threads { c.threads = threads }
+        try c.validate()
+        return c
+    }
+
+    func run() throws {
+        var run: TrainingRun
+        if let resume {
+            run = try TrainingRun.resume(directory: URL(fileURLWithPath: resume), iterations: iterations, threads: threads)
+        } else {
+            let configuration = try resolvedConfiguration()
+            let loaded = try EnvironmentSpec.load(configuration.spec)
+            let directory = URL(fileURLWithPath: out ?? "runs/\(loaded.name)-seed\(configuration.seed)")
+            run = try TrainingRun.start(configuration: configuration, spec: loaded, directory: directory)
+        }
+        let total = run.trainer.configuration.iterations
+        var progress = ProgressDisplay(total: total, label: "\(run.spec.name) \(run.trainer.configuration.algorithm)")
+        progress.start(at: run.trainer.iteration, directory: run.directory.path)
+        try run.run { progress.update($0) }
+        progress.finish()
+    }
+}
+
+/// The progress of a training run: a bar redrawn in place on a terminal, plain lines otherwise.
+struct ProgressDisplay {
+    let total: Int
+    let label: String
+    let isTerminal = isatty(STDOUT_FILENO) != 0
+    var secondsPerIteration: [Double] = []
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    func start(at iteration: Int, directory: String) {
+        print("\(label): iterations \(iteration + 1)–\(total) into \(directory)")
+    }
+
+    mutating func update(_ report: IterationReport) {
+        secondsPerIteration.append(report.secondsTotal)
+        let recent = secondsPerIteration.suffix(20)
+        let pace = recent.reduce(0, +) / Double(recent.count)
+        let figures = String(format: "return before %7.2f  after %7.2f  %.2f s/it", report.returnBefore, report.returnAfter, pace)
+        if isTerminal {
+            let width = 24
+            let filled = total > 0 ? width * report.iteration / total : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            print("\r\(bar) \(report.iteration)/\(total)  \(figures)", terminator: "")
+            FileHandle.standardOutput.synchronizeFile()
+        } else if report.iteration % 10 == 0 || report.iteration == total || report.iteration == 1 {
+            print("iteration \(report.iteration)/\(total)  \(figures)")
+        }
+    }
+
+    func finish() {
+        if isTerminal { print("") }
+    }
+}
