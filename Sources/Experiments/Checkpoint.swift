@@ -59,7 +59,12 @@ public struct Checkpoint: Sendable {
         guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) else {
             throw RunError.missingFile(path: location.path)
         }
-        if !isDirectory.boolValue { directory = location.deletingLastPathComponent() }
+        if !isDirectory.boolValue {
+            guard [manifestFile, parametersFile].contains(location.lastPathComponent) else {
+                throw RunError.corruptFile(path: location.path, reason: "not a checkpoint: give a run directory, or its \(manifestFile) or \(parametersFile)")
+            }
+            directory = location.deletingLastPathComponent()
+        }
         let manifestURL = directory.appendingPathComponent(manifestFile)
         let parametersURL = directory.appendingPathComponent(parametersFile)
         guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {

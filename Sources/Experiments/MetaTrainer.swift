@@ -14,6 +14,8 @@ public struct IterationReport: Sendable, Equatable {
     /// Seconds spent sampling episodes and adapting for sampling.
     public var secondsSampling: Double
     public var secondsTotal: Double
+    /// Environment steps sampled in this iteration (all tasks, before and after adaptation).
+    public var environmentSteps: Int
 }
 
 /// Meta-training on the point-robot family with MAML-TRPO: sample a meta-batch of tasks, collect
@@ -82,6 +84,9 @@ public struct MetaTrainer: Sendable {
             returnAfter: mean(rollouts.map { mean($0.valid.episodes.episodeReturns) }),
             update: update,
             secondsSampling: (sampled - start).inSeconds,
-            secondsTotal: (clock.now - start).inSeconds)
+            secondsTotal: (clock.now - start).inSeconds,
+            environmentSteps: rollouts.reduce(0) { total, rollout in
+                total + rollout.valid.episodes.stepCount + rollout.train.reduce(0) { $0 + $1.episodes.stepCount }
+            })
     }
 }

@@ -17,7 +17,7 @@ struct MetaRLCommand: ParsableCommand {
               metarl bench autodiff --json     the same, as one JSON object
             """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, EnvsCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, EnvsCommand.self, BenchCommand.self]
     )
 
     static func main() {

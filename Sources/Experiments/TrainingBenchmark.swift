@@ -1,0 +1,83 @@
+import Autodiff
+import Environments
+import Foundation
+import MetaLearning
+
+/// `metarl bench train`: meta-iterations of the default configuration on a spec, in memory (no
+/// run directory), timed part by part.
+public struct TrainingBenchmark: Sendable {
+    public struct Result: Sendable, Codable, Equatable {
+        public var secondsPerIteration: Double
+        public var secondsSampling: Double
+        public var secondsMetaGradient: Double
+        public var secondsConjugateGradient: Double
+        public var secondsLineSearch: Double
+        /// Environment steps per second during sampling (all tasks, both phases).
+        public var samplerStepsPerSecond: Double
+        public var peakResidentMegabytes: Double
+        public var iterations: Int
+        public var threads: Int
+        public var blasCore: String
+
+        enum CodingKeys: String, CodingKey {
+            case secondsPerIteration = "seconds_per_iteration"
+            case secondsSampling = "sampling_s"
+            case secondsMetaGradient = "meta_gradient_s"
+            case secondsConjugateGradient = "conjugate_gradient_s"
+            case secondsLineSearch = "line_search_s"
+            case samplerStepsPerSecond = "sampler_steps_per_second"
+            case peakResidentMegabytes = "peak_rss_mb"
+            case iterations, threads
+            case blasCore = "blas_core"
+        }
+    }
+
+    public var configuration: TrainingConfiguration
+    public var family: PointRobotFamily
+
+    public init(configuration: TrainingConfiguration, family: PointRobotFamily) {
+        self.configuration = configuration
+        self.family = family
+    }
+
+    /// Runs `configuration.iterations` meta-iterations; every figure is the median over them.
+    public func run(progress: (IterationReport) -> Void = { _ in }) throws -> Result {
+        var trainer = MetaTrainer(configuration: configuration, family: family)
+        var reports: [IterationReport] = []
+        var stepsPerSecond: [Double] = []
+        for _ in 0..<configuration.iterations {
+            let report = try trainer.runIteration()
+            reports.append(report)
+            // Steps actually taken: every task's train and validation episodes.
+            let steps = Double(report.environmentSteps)
+            stepsPerSecond.append(steps / report.secondsSampling)
+            progress(report)
+        }
+        let median = { (values: [Double]) in Timing.median(values) }
+        return Result(
+            secondsPerIteration: median(reports.map(\.secondsTotal)),
+            secondsSampling: median(reports.map(\.secondsSampling)),
+            secondsMetaGradient: median(reports.map(\.update.secondsMetaGradient)),
+            secondsConjugateGradient: median(reports.map(\.update.secondsConjugateGradient)),
+            secondsLineSearch: median(reports.map(\.update.secondsLineSearch)),
+            samplerStepsPerSecond: median(stepsPerSecond),
+            peakResidentMegabytes: Self.peakResidentMegabytes(),
+            iterations: configuration.iterations, threads: configuration.threads,
+            blasCore: Autodiff.ComputeEnvironment.blasCore)
+    }
+
+    /// The process's peak resident set size so far.
+    public static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        #if os(Linux)
+        return Double(usage.ru_maxrss) / 1024          // kilobytes on Linux
+        #else
+        return Double(usage.ru_maxrss) / (1024 * 1024) // bytes on Darwin
+        #endif
+    }
+}

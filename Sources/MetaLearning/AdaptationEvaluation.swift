@@ -1,0 +1,70 @@
+import Autodiff
+import Environments
+
+/// MAML's evaluation protocol: on held-out tasks, the return of the policy after 0, 1, …, k
+/// policy-gradient steps, each step on freshly sampled episodes (Finn et al. 2017, §5.3).
+public struct AdaptationEvaluation: Sendable {
+    /// The figures after one number of adaptation steps.
+    public struct Step: Sendable, Equatable, Codable {
+        public var step: Int
+        /// Mean over tasks of each task's mean episode return.
+        public var meanReturn: Double
+        /// Standard error of that mean over tasks.
+        public var standardError: Double
+        /// Each task's mean episode return.
+        public var taskReturns: [Double]
+
+        enum CodingKeys: String, CodingKey {
+            case step
+            case meanReturn = "mean_return"
+            case standardError = "stderr"
+            case taskReturns = "task_returns"
+        }
+    }
+
+    public let maml: MAMLTRPO
+    /// Adaptation steps after the unadapted rollout.
+    public let steps: Int
+    /// α for the first step and α/2 after it (the paper's test protocol), instead of α throughout.
+    public let halvesStepAfterFirst: Bool
+
+    public init(maml: MAMLTRPO, steps: Int, halvesStepAfterFirst: Bool) {
+        precondition(steps >= 0, "adaptation steps must not be negative, got \(steps)")
+        self.maml = maml
+        self.steps = steps
+        self.halvesStepAfterFirst = halvesStepAfterFirst
+    }
+
+    /// Returns after 0…`steps` adaptation steps on every task, tasks spread over `threads`.
+    /// - Parameter seed: the seed of the sampling streams (task i uses its own stream).
+    /// - Throws: `BaselineError` when a task's episodes cannot be fitted.
+    public func evaluate<Environment: VectorEnvironment>(
+        _ parameters: [Tensor<Float>], tasks: [Environment.Task], sampler: EpisodeSampler<Environment>,
+        seed: UInt64, threads: Int
+    ) throws -> [Step] {
+        let h = maml.hyperparameters
+        let alphas = (0..<steps).map { Float(halvesStepAfterFirst && $0 > 0 ? h.innerStepSize / 2 : h.innerStepSize) }
+        let (maml, parameters) = (self.maml, parameters.map(\.detached))
+        let perTask = try Parallel.map(tasks.count, threads: threads) { index -> [Double] in
+            var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: index)
+            var theta = parameters
+            var returns: [Double] = []
+            for step in 0...alphas.count {
+                let episodes = sampler.sample(task: tasks[index], parameters: theta, using: &rng)
+                returns.append(episodes.episodeReturns.reduce(0, +) / Double(episodes.episodeCount))
+                if step < alphas.count {
+                    let batch = try PolicyGradientBatch<Float>(episodes, discount: h.discount, gaeLambda: h.gaeLambda)
+                    theta = InnerLoop.adapt(theta, policy: maml.policy, batches: [batch], stepSizes: [alphas[step]], createGraph: false)
+                }
+            }
+            return returns
+        }
+        return (0...steps).map { step in
+            let values = perTask.map { $0[step] }
+            let n = Double(values.count)
+            let mean = values.reduce(0, +) / n
+            let variance = n > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
+            return Step(step: step, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values)
+        }
+    }
+}

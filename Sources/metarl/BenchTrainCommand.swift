@@ -1,0 +1,58 @@
+import ArgumentParser
+import Environments
+import Experiments
+import Foundation
+
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time meta-training iterations with the default configuration (release build).",
+        discussion: """
+            Runs --iterations meta-iterations in memory (no run directory) and prints the median
+            seconds per iteration with its breakdown (sampling and adaptation for sampling,
+            meta-gradient, conjugate gradient, line search), the sampler's environment steps per
+            second, and the peak resident memory of the process.
+            """
+    )
+
+    @Argument(help: "A preset's short name or a path to a spec file.")
+    var spec: String
+
+    @Option(help: "Meta-iterations to time.")
+    var iterations = 10
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object with seconds_per_iteration, peak_rss_mb and the breakdown.")
+    var json = false
+
+    func validate() throws {
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let loaded = try EnvironmentSpec.load(spec)
+        var configuration = TrainingConfiguration()
+        configuration.spec = spec
+        configuration.iterations = iterations
+        configuration.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard case .pointRobot(let family) = loaded.family else { return }
+        let result = try TrainingBenchmark(configuration: configuration, family: family).run()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print("\(loaded.name): median of \(iterations) meta-iterations, \(result.threads) threads, BLAS kernels \(result.blasCore)")
+            print(String(format: "  seconds per iteration   %.3f", result.secondsPerIteration))
+            print(String(format: "    sampling + adapting   %.3f", result.secondsSampling))
+            print(String(format: "    meta-gradient         %.3f", result.secondsMetaGradient))
+            print(String(format: "    conjugate gradient    %.3f", result.secondsConjugateGradient))
+            print(String(format: "    line search           %.3f", result.secondsLineSearch))
+            print(String(format: "  sampler steps/s         %.0f", result.samplerStepsPerSecond))
+            print(String(format: "  peak resident memory    %.0f MB", result.peakResidentMegabytes))
+        }
+    }
+}
