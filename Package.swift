@@ -110,6 +110,9 @@ let package = Package(
             name: "MetaLearningTests",
             dependencies: ["MetaLearning", "Environments", "TestSupport", .product(name: "RealModule", package: "swift-numerics")]
         ),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "MetaLearning", "Environments", "Autodiff"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer"]),
+        // Runs the built `metarl` binary: output, errors and exit codes.
+        .testTarget(name: "CLITests", dependencies: ["metarl"]),
     ]
 )

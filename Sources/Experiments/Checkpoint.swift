@@ -20,6 +20,15 @@ public struct Checkpoint: Sendable {
         public var family: PointRobotFamily
         public var policy: GaussianMLPPolicy
         public var randomStreams = "derived from (seed, purpose, iteration); nothing to restore"
+
+        public init(iteration: Int, configuration: TrainingConfiguration, specName: String,
+                    family: PointRobotFamily, policy: GaussianMLPPolicy) {
+            self.iteration = iteration
+            self.configuration = configuration
+            self.specName = specName
+            self.family = family
+            self.policy = policy
+        }
     }
 
     public var manifest: Manifest

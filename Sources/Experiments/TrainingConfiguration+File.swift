@@ -34,6 +34,12 @@ extension TrainingConfiguration {
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw RunError.corruptFile(path: url.path, reason: "key `\(key)`: expected \(type)")
+        } catch let DecodingError.keyNotFound(key, context) {
+            // TOMLKit reports a value of the wrong type as a missing key.
+            var keys = context.codingPath.map(\.stringValue)
+            if keys.last != key.stringValue { keys.append(key.stringValue) }
+            let path = keys.joined(separator: ".")
+            throw RunError.corruptFile(path: url.path, reason: "key `\(path)`: a value of the wrong type")
         } catch let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw RunError.corruptFile(path: url.path, reason: "key `\(key)`: \(context.debugDescription)")

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// Runs the `metarl` binary built beside the test bundle.
+func metarl(_ arguments: String...) throws -> (status: Int32, output: String, error: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("metarl")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+}
+
+@Suite("metarl command line", .serialized)
+struct CLITests {
+    @Test func helpListsTheSubcommands() throws {
+        let r = try metarl("--help")
+        #expect(r.status == 0)
+        for command in ["train", "eval", "envs", "bench"] { #expect(r.output.contains(command), "\(command)") }
+    }
+
+    @Test func envsListAndShow() throws {
+        let list = try metarl("envs", "list")
+        #expect(list.status == 0)
+        #expect(list.output.contains("navigation") && list.output.contains("sparse-semicircle"))
+        let show = try metarl("envs", "show", "navigation", "--tasks", "2")
+        #expect(show.status == 0)
+        #expect(show.output.contains("uniform in [-0.5, 0.5] × [-0.5, 0.5]"))
+        #expect(show.output.components(separatedBy: "goal (").count == 3)
+    }
+
+    @Test func badInputExitsWithStatusTwoAndOneLine() throws {
+        let unknown = try metarl("envs", "show", "no-such-preset")
+        #expect(unknown.status == 2)
+        #expect(unknown.error.hasPrefix("Error: no-such-preset: no such spec file or preset"))
+        let flag = try metarl("train", "navigation", "--hidden", "6x")
+        #expect(flag.status == 2 && flag.error.contains("--hidden"))
+        let missing = try metarl("eval", "/nonexistent/run")
+        #expect(missing.status == 2 && missing.error.contains("/nonexistent/run"))
+    }
+
+    @Test func trainThenEvalThenRefuseToOverwrite() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = try metarl("train", "navigation", "--iterations", "2", "--meta-batch-size", "2",
+                               "--fast-batch-size", "2", "--hidden", "8", "--out", directory.path)
+        #expect(train.status == 0, "\(train.error)")
+        #expect(train.output.contains("iteration 2/2"))
+        let csv = try String(contentsOf: directory.appendingPathComponent("progress.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 3)
+
+        let eval = try metarl("eval", directory.path, "--tasks", "3", "--steps", "1", "--json")
+        #expect(eval.status == 0, "\(eval.error)")
+        let json = try JSONSerialization.jsonObject(with: Data(eval.output.utf8)) as? [String: Any]
+        let steps = json?["steps"] as? [[String: Any]]
+        #expect(steps?.map { $0["step"] as? Int } == [0, 1])
+        #expect(steps?.allSatisfy { $0["mean_return"] is Double && $0["stderr"] is Double } == true)
+
+        let before = try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors"))
+        let again = try metarl("train", "navigation", "--iterations", "1", "--out", directory.path)
+        #expect(again.status == 2 && again.error.contains("already holds a run"))
+        #expect(try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors")) == before)
+    }
+
+    @Test func benchAutodiffPrintsTheJSONKeys() throws {
+        let r = try metarl("bench", "autodiff", "--rows", "64", "--hidden", "8", "--repeats", "3", "--json")
+        #expect(r.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
+        for key in ["forward_ms", "forward_backward_ms", "hvp_ms", "sgemm_gflops"] { #expect(json?[key] is Double, "\(key)") }
+    }
+}

@@ -1,0 +1,140 @@
+import Autodiff
+import Environments
+import Experiments
+import Foundation
+import MetaLearning
+import Testing
+
+/// A fresh temporary directory for one test.
+func temporaryDirectory(_ label: String) -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-\(label)-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite("Safetensors and checkpoints")
+struct CheckpointTests {
+    @Test func safetensorsRoundTripsShapesValuesAndMetadata() throws {
+        let a = Tensor<Float>(shape: [2, 3], scalars: [1, -2, 3.5, .pi, 0, -0])
+        let b = Tensor<Float>([7])
+        let data = try Safetensors.encode([(name: "a", tensor: a), (name: "b", tensor: b)], metadata: ["k": "v"])
+        // 8-byte length, then a JSON header padded so that the data is 8-byte aligned.
+        let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        #expect((8 + headerLength) % 8 == 0)
+        #expect(data.count == 8 + headerLength + 4 * 7)
+        let (tensors, metadata) = try Safetensors.decode(data, path: "x")
+        #expect(tensors["a"]?.shape == [2, 3] && tensors["a"]?.scalars == a.scalars)
+        #expect(tensors["b"]?.scalars == [7])
+        #expect(metadata == ["k": "v"])
+    }
+
+    @Test func corruptSafetensorsAreRejectedNamingTheFile() throws {
+        let good = try Safetensors.encode([(name: "a", tensor: Tensor<Float>([1, 2]))])
+        #expect(throws: RunError.corruptFile(path: "f", reason: "shorter than the 8-byte header length")) {
+            try Safetensors.decode(good.prefix(5), path: "f")
+        }
+        #expect(throws: RunError.self) { try Safetensors.decode(good.prefix(good.count - 3), path: "f") }
+        var badHeader = good
+        badHeader[9] = 0x7B  // break the JSON
+        badHeader[10] = 0x7B
+        #expect(throws: RunError.self) { try Safetensors.decode(badHeader, path: "f") }
+    }
+
+    func checkpoint(hidden: [Int] = [4]) -> Checkpoint {
+        let policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: hidden, activation: .tanh)
+        var rng = RandomStream.derive(seed: 5, purpose: .parameterInitialisation)
+        var configuration = TrainingConfiguration()
+        configuration.hidden = hidden
+        return Checkpoint(manifest: .init(iteration: 7, configuration: configuration, specName: "navigation",
+                                          family: .navigation, policy: policy),
+                          parameters: policy.initialParameters(as: Float.self, using: &rng))
+    }
+
+    @Test func checkpointsRoundTrip() throws {
+        let directory = temporaryDirectory("checkpoint")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let saved = checkpoint()
+        try saved.save(in: directory)
+        let loaded = try Checkpoint.load(from: directory)
+        #expect(loaded.manifest == saved.manifest)
+        #expect(loaded.parameters.map(\.scalars) == saved.parameters.map(\.scalars))
+        // Either file's path works too.
+        #expect(try Checkpoint.load(from: directory.appendingPathComponent("checkpoint.json")).manifest.iteration == 7)
+    }
+
+    @Test func aCheckpointOfAnotherPolicyShapeIsRefused() throws {
+        let directory = temporaryDirectory("shape")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try checkpoint(hidden: [4]).save(in: directory)
+        // Rewrite the manifest to claim a wider policy than the tensors hold.
+        var manifest = checkpoint(hidden: [4]).manifest
+        manifest.policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [8], activation: .tanh)
+        try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("checkpoint.json"))
+        #expect {
+            try Checkpoint.load(from: directory)
+        } throws: { error in
+            guard case RunError.incompatibleCheckpoint(_, let reason) = error else { return false }
+            return reason.contains("shape [2, 4]") && reason.contains("needs [2, 8]")
+        }
+    }
+
+    @Test func mismatchedOrMissingFilesAreReported() throws {
+        let directory = temporaryDirectory("mismatch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try checkpoint().save(in: directory)
+        var manifest = checkpoint().manifest
+        manifest.iteration = 8
+        try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("checkpoint.json"))
+        #expect(throws: RunError.self) { try Checkpoint.load(from: directory) }
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("checkpoint.safetensors"))
+        #expect(throws: RunError.missingFile(path: directory.appendingPathComponent("checkpoint.safetensors").path)) {
+            try Checkpoint.load(from: directory)
+        }
+        try "{}".write(to: directory.appendingPathComponent("checkpoint.json"), atomically: true, encoding: .utf8)
+        #expect(throws: RunError.self) { try Checkpoint.load(from: directory) }
+    }
+}
+
+@Suite("Run configuration")
+struct ConfigurationTests {
+    func write(_ text: String) throws -> URL {
+        let url = temporaryDirectory("config").appendingPathComponent("run.toml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    @Test func aPartialFileKeepsTheDefaults() throws {
+        let c = try TrainingConfiguration.load(file: try write("iterations = 7\nhidden = [32]\n[maml]\nmaxKL = 0.02\n"))
+        var expected = TrainingConfiguration()
+        expected.iterations = 7
+        expected.hidden = [32]
+        expected.maml.maxKL = 0.02
+        #expect(c == expected)
+    }
+
+    @Test func theWrittenConfigurationReadsBackEqual() throws {
+        var c = TrainingConfiguration()
+        c.seed = 42
+        c.maml.innerSteps = 3
+        #expect(try TrainingConfiguration.load(file: try write(try c.tomlText())) == c)
+    }
+
+    @Test func unknownKeysAndWrongTypesNameTheKey() throws {
+        #expect { try TrainingConfiguration.load(file: try write("[maml]\nmax_kl = 0.1\n")) } throws: {
+            "\($0)".contains("unknown key `maml.max_kl`")
+        }
+        #expect { try TrainingConfiguration.load(file: try write("iterations = \"many\"\n")) } throws: {
+            "\($0)".contains("key `iterations`")
+        }
+    }
+
+    @Test func impossibleValuesAreRejected() {
+        var c = TrainingConfiguration()
+        c.metaBatchSize = 0
+        #expect(throws: RunError.invalidConfiguration(key: "meta-batch-size", reason: "needs at least one task, got 0")) { try c.validate() }
+        c = TrainingConfiguration()
+        c.activation = .tanh
+        c.maml.backtrackRatio = 1
+        #expect(throws: RunError.self) { try c.validate() }
+    }
+}

@@ -1,0 +1,99 @@
+import Autodiff
+import Environments
+import Experiments
+import Foundation
+import MetaLearning
+import Testing
+
+@Suite("Training runs end to end")
+struct TrainingRunTests {
+    /// A small but complete configuration: 3 tasks, 3 episodes of 15 steps, a 2→8→2 policy.
+    static func smallRun(iterations: Int, threads: Int = 2) -> (TrainingConfiguration, EnvironmentSpec) {
+        var c = TrainingConfiguration()
+        c.iterations = iterations
+        c.metaBatchSize = 3
+        c.fastBatchSize = 3
+        c.hidden = [8]
+        c.threads = threads
+        c.maml.maxKL = 0.05
+        var family = PointRobotFamily.navigation
+        family.horizon = 15
+        return (c, EnvironmentSpec(name: "small-navigation", path: "", description: "", family: .pointRobot(family)))
+    }
+
+    func columnsWithoutTimes(_ directory: URL) throws -> [String] {
+        try String(contentsOf: directory.appendingPathComponent("progress.csv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: ",").prefix(9).joined(separator: ",") }
+    }
+
+    @Test func aRunWritesItsFilesAndResumesExactly() throws {
+        let straight = temporaryDirectory("straight"), resumed = temporaryDirectory("resumed")
+        defer { [straight, resumed].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let (c3, spec) = Self.smallRun(iterations: 3)
+        var run = try TrainingRun.start(configuration: c3, spec: spec, directory: straight)
+        var seen: [Int] = []
+        try run.run { seen.append($0.iteration) }
+        #expect(seen == [1, 2, 3])
+        for file in ["config.toml", "progress.csv", "checkpoint.json", "checkpoint.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: straight.appendingPathComponent(file).path), "\(file)")
+        }
+        let (c2, _) = Self.smallRun(iterations: 2)
+        var first = try TrainingRun.start(configuration: c2, spec: spec, directory: resumed)
+        try first.run()
+        var second = try TrainingRun.resume(directory: resumed, iterations: 3)
+        try second.run()
+        #expect(try columnsWithoutTimes(straight) == columnsWithoutTimes(resumed))
+        #expect(try columnsWithoutTimes(straight).count == 4)  // header + 3 rows
+        #expect(try Data(contentsOf: straight.appendingPathComponent("checkpoint.safetensors"))
+                == Data(contentsOf: resumed.appendingPathComponent("checkpoint.safetensors")))
+    }
+
+    @Test func theThreadCountDoesNotChangeTheNumbers() throws {
+        let one = temporaryDirectory("one"), two = temporaryDirectory("two")
+        defer { [one, two].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let (c1, spec) = Self.smallRun(iterations: 2, threads: 1)
+        var a = try TrainingRun.start(configuration: c1, spec: spec, directory: one)
+        try a.run()
+        let (c2, _) = Self.smallRun(iterations: 2, threads: 2)
+        var b = try TrainingRun.start(configuration: c2, spec: spec, directory: two)
+        try b.run()
+        #expect(try columnsWithoutTimes(one) == columnsWithoutTimes(two))
+    }
+
+    @Test func aFailedStartLeavesAnExistingRunUntouched() throws {
+        let directory = temporaryDirectory("existing")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let marker = directory.appendingPathComponent("progress.csv")
+        try "earlier run".write(to: marker, atomically: true, encoding: .utf8)
+        let (c, spec) = Self.smallRun(iterations: 1)
+        #expect(throws: RunError.runDirectoryNotEmpty(path: directory.path)) {
+            try TrainingRun.start(configuration: c, spec: spec, directory: directory)
+        }
+        #expect(try String(contentsOf: marker, encoding: .utf8) == "earlier run")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["progress.csv"])
+    }
+
+    /// Training then evaluating: adaptation must already help after a few iterations.
+    @Test func trainingAFewIterationsThenEvaluating() throws {
+        let directory = temporaryDirectory("evaluate")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var (c, spec) = Self.smallRun(iterations: 4)
+        c.metaBatchSize = 4
+        c.fastBatchSize = 5
+        var run = try TrainingRun.start(configuration: c, spec: spec, directory: directory)
+        try run.run()
+        let checkpoint = try Checkpoint.load(from: directory)
+        #expect(checkpoint.manifest.iteration == 4)
+        let maml = MAMLTRPO(policy: checkpoint.manifest.policy, hyperparameters: c.maml)
+        var taskStream = RandomStream.derive(seed: 1, purpose: .evaluationTasks)
+        let tasks = checkpoint.manifest.family.sampleTasks(count: 6, using: &taskStream)
+        let sampler = EpisodeSampler(environment: PointRobotBatch(family: checkpoint.manifest.family, count: 5),
+                                     policy: checkpoint.manifest.policy)
+        let steps = try AdaptationEvaluation(maml: maml, steps: 2, halvesStepAfterFirst: false)
+            .evaluate(checkpoint.parameters, tasks: tasks, sampler: sampler, seed: 1, threads: 2)
+        #expect(steps.map(\.step) == [0, 1, 2])
+        #expect(steps.allSatisfy { $0.taskReturns.count == 6 && $0.standardError > 0 })
+        // Returns of 15-step episodes with reward −distance ≤ 0 lie in [−15·(√2·0.5 + 1.5·√2), 0].
+        #expect(steps.allSatisfy { $0.meanReturn < 0 && $0.meanReturn > -45 })
+    }
+}
