@@ -19,7 +19,9 @@ public struct IterationReport: Sendable, Equatable {
 }
 
 /// Meta-training on the point-robot family with MAML-TRPO: sample a meta-batch of tasks, collect
-/// and adapt on each (in parallel), take one TRPO meta-update.
+/// and adapt on each (in parallel), take one TRPO meta-update. The `pretrained` algorithm is the
+/// same loop with no inner steps: multi-task TRPO, one policy for all tasks (the MAML paper's
+/// "pretrained" baseline, which evaluation then fine-tunes with the same α).
 ///
 /// Every random draw comes from a stream derived from (seed, purpose, iteration and task), so an
 /// iteration is a pure function of the configuration, the parameters and the iteration number:
@@ -38,7 +40,7 @@ public struct MetaTrainer: Sendable {
         self.family = family
         let policy = GaussianMLPPolicy(observationSize: family.observationSize, actionSize: 2,
                                        hidden: configuration.hidden, activation: configuration.activation)
-        maml = MAMLTRPO(policy: policy, hyperparameters: configuration.maml)
+        maml = MAMLTRPO(policy: policy, hyperparameters: configuration.trainingHyperparameters)
         sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: configuration.fastBatchSize),
                                  policy: policy)
         var rng = RandomStream.derive(seed: configuration.seed, purpose: .parameterInitialisation)
@@ -80,7 +82,7 @@ public struct MetaTrainer: Sendable {
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
         return IterationReport(
             iteration: self.iteration,
-            returnBefore: mean(rollouts.map { mean($0.train[0].episodes.episodeReturns) }),
+            returnBefore: mean(rollouts.map { mean(($0.train.first ?? $0.valid).episodes.episodeReturns) }),
             returnAfter: mean(rollouts.map { mean($0.valid.episodes.episodeReturns) }),
             update: update,
             secondsSampling: (sampled - start).inSeconds,

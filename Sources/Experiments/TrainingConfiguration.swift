@@ -9,7 +9,8 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var spec: String = "navigation"
 
     // MARK: Algorithm
-    /// The meta-learner (`maml-trpo`).
+    /// The learner: `maml-trpo`, or `pretrained` (TRPO on all tasks with no inner steps, the
+    /// MAML paper's baseline).
     public var algorithm: String = "maml-trpo"
     /// Meta-iterations to run (`num-batches`, 500).
     public var iterations: Int = 500
@@ -33,4 +34,14 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var threads: Int = 2
 
     public init() {}
+
+    /// The learners `algorithm` accepts.
+    public static let algorithms = ["maml-trpo", "pretrained"]
+
+    /// The hyperparameters the trainer uses: `maml` as given, with no inner steps for `pretrained`.
+    public var trainingHyperparameters: MAMLTRPO.Hyperparameters {
+        var h = maml
+        if algorithm == "pretrained" { h.innerSteps = 0 }
+        return h
+    }
 }

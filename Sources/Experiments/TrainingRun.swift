@@ -87,7 +87,9 @@ extension TrainingConfiguration {
     /// Rejects values no run can use, naming the setting.
     public func validate() throws {
         func fail(_ key: String, _ reason: String) -> RunError { .invalidConfiguration(key: key, reason: reason) }
-        guard algorithm == "maml-trpo" else { throw fail("algorithm", "unknown algorithm \"\(algorithm)\"; available: maml-trpo") }
+        guard Self.algorithms.contains(algorithm) else {
+            throw fail("algorithm", "unknown algorithm \"\(algorithm)\"; available: \(Self.algorithms.joined(separator: ", "))")
+        }
         guard iterations >= 0 else { throw fail("iterations", "must not be negative, got \(iterations)") }
         guard metaBatchSize >= 1 else { throw fail("meta-batch-size", "needs at least one task, got \(metaBatchSize)") }
         guard fastBatchSize >= 1 else { throw fail("fast-batch-size", "needs at least one episode, got \(fastBatchSize)") }

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "A preset's short name (navigation, sparse-semicircle, …) or a path to a spec file.")
     var spec: String?
 
-    @Option(name: .customLong("algo"), help: "The meta-learner: maml-trpo.")
+    @Option(name: .customLong("algo"), help: "maml-trpo, or pretrained (one policy trained on all tasks, the baseline MAML is compared with).")
     var algorithm: String?
     @Option(help: "Meta-iterations in total (default 500).")
     var iterations: Int?
@@ -122,7 +122,7 @@ struct ProgressDisplay {
     }
 
     func start(at iteration: Int, directory: String) {
-        print("\(label): iterations \(iteration + 1)–\(total) into \(directory)")
+        FileHandle.standardOutput.write(Data("\(label): iterations \(iteration + 1)–\(total) into \(directory)\n".utf8))
     }
 
     mutating func update(_ report: IterationReport) {
@@ -137,7 +137,8 @@ struct ProgressDisplay {
             print("\r\(bar) \(report.iteration)/\(total)  \(figures)", terminator: "")
             FileHandle.standardOutput.synchronizeFile()
         } else if report.iteration % 10 == 0 || report.iteration == total || report.iteration == 1 {
-            print("iteration \(report.iteration)/\(total)  \(figures)")
+            // Written straight to the file descriptor: a pipe or log file sees each line at once.
+            FileHandle.standardOutput.write(Data("iteration \(report.iteration)/\(total)  \(figures)\n".utf8))
         }
     }
 

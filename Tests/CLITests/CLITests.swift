@@ -68,6 +68,21 @@ struct CLITests {
         #expect(try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors")) == before)
     }
 
+    /// The pretrained baseline trains one policy on all tasks: no inner steps, so the return before
+    /// and after adaptation in its log are the same rollouts.
+    @Test func thePretrainedBaselineTrains() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-pretrained-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let r = try metarl("train", "navigation", "--algo", "pretrained", "--iterations", "1", "--meta-batch-size", "2",
+                           "--fast-batch-size", "2", "--hidden", "8", "--out", directory.path)
+        #expect(r.status == 0, "\(r.error)")
+        let row = try String(contentsOf: directory.appendingPathComponent("progress.csv"), encoding: .utf8)
+            .split(separator: "\n")[1].split(separator: ",")
+        #expect(row[1] == row[2])
+        let bad = try metarl("train", "navigation", "--algo", "reptile")
+        #expect(bad.status == 2 && bad.error.contains("unknown algorithm \"reptile\""))
+    }
+
     @Test func benchAutodiffPrintsTheJSONKeys() throws {
         let r = try metarl("bench", "autodiff", "--rows", "64", "--hidden", "8", "--repeats", "3", "--json")
         #expect(r.status == 0)
