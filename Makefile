@@ -7,10 +7,12 @@ RELEASE := --configuration release --scratch-path .build-release
 
 .PHONY: run test deps
 
-## run: the main job (today: the autodiff benchmark, release build)
+## run: the main job: a short meta-training run on 2D navigation, then its adaptation report
 run: deps
 	swift build $(RELEASE) --product metarl
-	.build-release/release/metarl bench autodiff
+	@run=runs/quickstart-$$(date +%Y%m%d-%H%M%S); \
+	.build-release/release/metarl train navigation --iterations 60 --out $$run && \
+	.build-release/release/metarl eval $$run --tasks 40 --steps 3
 
 ## test: every test with the default traits, then a headless build and test without them
 test: deps

@@ -134,3 +134,22 @@ struct PointRobotTests {
         }
     }
 }
+
+@Suite("Task distributions")
+struct TaskDistributionTests {
+    /// A pre-sampled list is a distribution: draws come only from it, and all of it gets drawn.
+    @Test func aFixedListDrawsOnlyItsTasks() {
+        var rng = RandomStream.derive(seed: 11, purpose: .trainingTasks)
+        let list = FixedTaskList(PointRobotFamily.navigation.sampleTasks(count: 4, using: &rng))
+        let draws = list.sampleTasks(count: 400, using: &rng)
+        #expect(draws.allSatisfy { list.tasks.contains($0) })
+        #expect(Set(draws.map(\.goal)).count == 4)
+    }
+
+    @Test func theSameSeedGivesTheSameTasks() {
+        var a = RandomStream.derive(seed: 12, purpose: .trainingTasks, index: 3)
+        var b = RandomStream.derive(seed: 12, purpose: .trainingTasks, index: 3)
+        let family = PointRobotFamily.navigation
+        #expect(family.sampleTasks(count: 10, using: &a) == family.sampleTasks(count: 10, using: &b))
+    }
+}
