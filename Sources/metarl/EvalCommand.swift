@@ -11,13 +11,15 @@ struct EvalCommand: ParsableCommand {
         abstract: "Measure how a meta-trained policy adapts: returns after 0, 1, …, k steps on held-out tasks.",
         discussion: """
             Samples --tasks fresh tasks from the run's environment family (from a random stream kept
-            apart from the training tasks), and on each: rolls out the policy, takes a policy-gradient
-            step with the run's α on those episodes, rolls out again, and so on. Prints the mean
-            return over tasks and its standard error after each number of steps.
+            apart from the training tasks), and on each: rolls out --episodes episodes, takes a
+            policy-gradient step on them with the run's α (α/2 after the first step, unless
+            --no-halve-step), rolls out again, and so on. Prints the mean return over tasks and its
+            standard error after each number of steps. The defaults are the MAML paper's protocol.
 
             Examples:
               metarl eval runs/nav
-              metarl eval runs/nav/checkpoint.json --steps 3 --halve-step --json
+              metarl eval runs/nav/checkpoint.json --steps 3 --json
+              metarl eval runs/nav --episodes 20 --no-halve-step   pytorch-maml-rl's protocol
               metarl eval runs/nav --random-init        the same protocol from a fresh initialisation
             """
     )
@@ -31,11 +33,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Adaptation steps after the unadapted rollout.")
     var steps = 3
 
-    @Option(help: "Episodes per task and step (default: the run's fast batch size).")
-    var episodes: Int?
+    @Option(help: "Episodes per task and step (40 in the MAML paper's test protocol).")
+    var episodes = 40
 
-    @Flag(help: "Use α for the first step and α/2 after it (the MAML paper's test protocol).")
-    var halveStep = false
+    @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as the MAML paper's test protocol; --no-halve-step keeps α throughout.")
+    var halveStep = true
 
     @Flag(help: "Evaluate a freshly initialised policy of the same shape instead (the random-initialisation baseline).")
     var randomInit = false
@@ -52,7 +54,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1, got \(tasks)") }
         guard steps >= 0 else { throw ValidationError("--steps must not be negative, got \(steps)") }
-        if let episodes, episodes < 1 { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
+        guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
@@ -68,7 +70,7 @@ struct EvalCommand: ParsableCommand {
         var taskStream = RandomStream.derive(seed: seed, purpose: .evaluationTasks)
         let heldOut = manifest.family.sampleTasks(count: tasks, using: &taskStream)
         let sampler = EpisodeSampler(
-            environment: PointRobotBatch(family: manifest.family, count: episodes ?? manifest.configuration.fastBatchSize),
+            environment: PointRobotBatch(family: manifest.family, count: episodes),
             policy: manifest.policy)
         let evaluation = AdaptationEvaluation(maml: maml, steps: steps, halvesStepAfterFirst: halveStep)
         let results = try evaluation.evaluate(parameters, tasks: heldOut, sampler: sampler, seed: seed,

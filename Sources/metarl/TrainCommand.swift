@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
         }
         let total = run.trainer.configuration.iterations
         var progress = ProgressDisplay(total: total, label: "\(run.spec.name) \(run.trainer.configuration.algorithm)")
-        progress.start(at: run.trainer.iteration, directory: run.directory.path)
+        progress.start(at: run.trainer.iteration, directory: run.directory.relativePath)
         try run.run { progress.update($0) }
         progress.finish()
     }
