@@ -67,7 +67,7 @@ public struct MAMLTRPO: Sendable {
         public var lossAfter: Double
         public var klBefore: Double
         public var klAfter: Double
-        /// Line-search trials run (0 when the first trial was accepted… counting from 1).
+        /// Line-search trials evaluated (1 when the full step was accepted).
         public var lineSearchTrials: Int
         public var accepted: Bool
         public var secondsMetaGradient: Double

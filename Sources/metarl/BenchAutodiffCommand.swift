@@ -38,9 +38,7 @@ struct BenchAutodiffCommand: ParsableCommand {
     func run() throws {
         let result = AutodiffBenchmark(rows: rows, hidden: hidden, repeats: repeats).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try printJSON(result)
         } else {
             print("tanh MLP 2→\(hidden)→\(hidden)→2, \(rows) rows, median of \(repeats) runs, one thread")
             print("BLAS kernels \(result.blasCore), pointwise kernels \(result.kernelInstructionSet)")

@@ -41,9 +41,7 @@ struct BenchTrainCommand: ParsableCommand {
         guard case .pointRobot(let family) = loaded.family else { return }
         let result = try TrainingBenchmark(configuration: configuration, family: family).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try printJSON(result)
         } else {
             print("\(loaded.name): median of \(iterations) meta-iterations, \(result.threads) threads, BLAS kernels \(result.blasCore)")
             print(String(format: "  seconds per iteration   %.3f", result.secondsPerIteration))

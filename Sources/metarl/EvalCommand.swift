@@ -92,12 +92,10 @@ struct EvalCommand: ParsableCommand {
                     case randomInitialisation = "random_initialisation"
                 }
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             let report = Report(steps: results, spec: manifest.specName, iteration: manifest.iteration, tasks: tasks,
                                 episodes: sampler.episodesPerSample, stepSize: manifest.configuration.maml.innerStepSize,
                                 halvesStepAfterFirst: halveStep, randomInitialisation: randomInit)
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
             print("\(manifest.specName): \(origin), \(tasks) held-out tasks, \(sampler.episodesPerSample) episodes per step, α = \(manifest.configuration.maml.innerStepSize)\(halveStep ? " then α/2" : "")")
