@@ -18,7 +18,15 @@ struct EnvsCommand: ParsableCommand {
             guard let directory = EnvironmentSpec.presetDirectory() else {
                 throw SpecError(file: "envs/", message: "no presets folder found; run from the MetaRL checkout or set METARL_ENVS")
             }
-            let presets = EnvironmentSpec.presets(in: directory)
+            var presets: [EnvironmentSpec] = []
+            for file in EnvironmentSpec.presetFiles(in: directory) {
+                do {
+                    presets.append(try EnvironmentSpec.load(file: file))
+                } catch {
+                    // A broken preset is listed as such rather than silently left out.
+                    FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+                }
+            }
             let width = presets.map(\.name.count).max() ?? 0
             var family = ""
             for preset in presets {

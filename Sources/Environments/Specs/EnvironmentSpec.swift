@@ -88,13 +88,16 @@ public struct EnvironmentSpec: Sendable, Equatable {
         return EnvironmentSpec(name: name, path: path, description: description, family: family)
     }
 
-    /// Every preset under `directory` (`<family>/<name>.toml`), sorted by family then name.
-    /// Files that fail to load are skipped here; loading one by name reports its error.
+    /// Every preset under `directory` (`<family>/<name>.toml`) that loads, sorted by path.
+    /// Loading one by name reports why it does not (see `presetFiles(in:)`).
     public static func presets(in directory: URL) -> [EnvironmentSpec] {
+        presetFiles(in: directory).compactMap { try? load(file: $0) }
+    }
+
+    /// The spec files under `directory`, sorted by path.
+    public static func presetFiles(in directory: URL) -> [URL] {
         let files = (try? FileManager.default.subpathsOfDirectory(atPath: directory.path)) ?? []
-        return files.filter { $0.hasSuffix(".toml") }.sorted().compactMap { relative in
-            try? load(file: directory.appendingPathComponent(relative))
-        }
+        return files.filter { $0.hasSuffix(".toml") }.sorted().map { directory.appendingPathComponent($0) }
     }
 
     /// The `envs/` folder: `$METARL_ENVS` if set, else the first `envs/` found in the working
