@@ -7,12 +7,12 @@ struct BenchAutodiffCommand: ParsableCommand {
         commandName: "autodiff",
         abstract: "Time forward, forward+backward and a Hessian–vector product of a policy-gradient loss.",
         discussion: """
-            The workload of shared/bench/torch_mlp.py: a Gaussian policy-gradient loss of a tanh MLP
-            2→H→H→2 with a learned log-std on a batch of rows, single-threaded. Prints medians over
-            --repeats timed runs (after a few untimed ones), and the GFLOP/s of one rows×H·H×H
+            The workload of shared/bench/torch_mlp.py: a Gaussian policy-gradient loss of a tanh MLP \
+            2→H→H→2 with a learned log-std on a batch of rows, single-threaded. Prints medians over \
+            --repeats timed runs (after a few untimed ones), and the GFLOP/s of one rows×H·H×H \
             matrix product. Compare with PyTorch on one thread:
               python3 shared/bench/torch_mlp.py
-            OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE says otherwise; the
+            OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE says otherwise; the \
             report names the kernels used.
             """
     )

@@ -8,9 +8,9 @@ struct BenchTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Time meta-training iterations with the default configuration (release build).",
         discussion: """
-            Runs --iterations meta-iterations in memory (no run directory) and prints the median
-            seconds per iteration with its breakdown (sampling and adaptation for sampling,
-            meta-gradient, conjugate gradient, line search), the sampler's environment steps per
+            Runs --iterations meta-iterations in memory (no run directory) and prints the median \
+            seconds per iteration with its breakdown (sampling and adaptation for sampling, \
+            meta-gradient, conjugate gradient, line search), the sampler's environment steps per \
             second, and the peak resident memory of the process.
             """
     )

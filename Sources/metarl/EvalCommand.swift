@@ -10,17 +10,17 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure how a meta-trained policy adapts: returns after 0, 1, …, k steps on held-out tasks.",
         discussion: """
-            Samples --tasks fresh tasks from the run's environment family (from a random stream kept
-            apart from the training tasks), and on each: rolls out --episodes episodes, takes a
-            policy-gradient step on them with the run's α (α/2 after the first step, unless
-            --no-halve-step), rolls out again, and so on. Prints the mean return over tasks and its
+            Samples --tasks fresh tasks from the run's environment family (from a random stream kept \
+            apart from the training tasks), and on each: rolls out --episodes episodes, takes a \
+            policy-gradient step on them with the run's α (α/2 after the first step, unless \
+            --no-halve-step), rolls out again, and so on. Prints the mean return over tasks and its \
             standard error after each number of steps. The defaults are the MAML paper's protocol.
 
             Examples:
               metarl eval runs/nav
               metarl eval runs/nav/checkpoint.json --steps 3 --json
-              metarl eval runs/nav --episodes 20 --no-halve-step   pytorch-maml-rl's protocol
-              metarl eval runs/nav --random-init        the same protocol from a fresh initialisation
+              metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
+              metarl eval runs/nav --random-init                  (random baseline)
             """
     )
 

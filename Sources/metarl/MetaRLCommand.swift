@@ -11,10 +11,12 @@ struct MetaRLCommand: ParsableCommand {
             MetaRL trains policies that adapt to a new task in a few policy-gradient steps.
 
             Examples:
-              metarl envs list                 the environment presets
-              metarl envs show navigation      a preset's parameters and a few of its tasks
-              metarl bench autodiff            time the differentiable core (release build)
-              metarl bench autodiff --json     the same, as one JSON object
+              metarl train navigation --out runs/nav   meta-train with MAML-TRPO
+              metarl eval runs/nav                     returns after 0–3 adaptation steps
+              metarl envs list                         the environment presets
+              metarl envs show navigation              a preset's parameters and tasks
+              metarl bench train navigation            seconds per meta-iteration
+              metarl bench autodiff                    the differentiable core vs PyTorch
             """,
         version: "0.1.0",
         subcommands: [TrainCommand.self, EvalCommand.self, EnvsCommand.self, BenchCommand.self]

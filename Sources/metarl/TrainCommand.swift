@@ -9,9 +9,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Meta-train a policy on an environment family, with logs and checkpoints.",
         discussion: """
-            Defaults are pytorch-maml-rl's 2D-navigation settings. Settings come from the defaults,
-            then --config, then the flags given. The run directory receives config.toml (the
-            resolved settings), progress.csv (one row per meta-iteration) and a checkpoint after every
+            Defaults are pytorch-maml-rl's 2D-navigation settings. Settings come from the defaults, \
+            then --config, then the flags given. The run directory receives config.toml (the \
+            resolved settings), progress.csv (one row per meta-iteration) and a checkpoint after every \
             iteration (checkpoint.safetensors + checkpoint.json), each written atomically.
 
             Examples:
