@@ -43,7 +43,7 @@ public struct AdaptationEvaluation: Sendable {
         seed: UInt64, threads: Int
     ) throws -> [Step] {
         let h = maml.hyperparameters
-        let alphas = (0..<steps).map { Float(halvesStepAfterFirst && $0 > 0 ? h.innerStepSize / 2 : h.innerStepSize) }
+        let alphas: [Float] = h.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst)
         let (maml, parameters) = (self.maml, parameters.map(\.detached))
         let perTask = try Parallel.map(tasks.count, threads: threads) { index -> [Double] in
             var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: index)

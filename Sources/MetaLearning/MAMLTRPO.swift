@@ -43,7 +43,12 @@ public struct MAMLTRPO: Sendable {
 
         /// α for each inner step: α throughout, or α then α/2 (the MAML paper's test protocol).
         public func innerStepSizes<Scalar: TensorScalar>(halvingAfterFirst: Bool = false) -> [Scalar] {
-            (0..<innerSteps).map { Scalar(halvingAfterFirst && $0 > 0 ? innerStepSize / 2 : innerStepSize) }
+            stepSizes(count: innerSteps, halvingAfterFirst: halvingAfterFirst)
+        }
+
+        /// α for each of `count` steps: α throughout, or α then α/2.
+        public func stepSizes<Scalar: TensorScalar>(count: Int, halvingAfterFirst: Bool) -> [Scalar] {
+            (0..<count).map { Scalar(halvingAfterFirst && $0 > 0 ? innerStepSize / 2 : innerStepSize) }
         }
     }
 
