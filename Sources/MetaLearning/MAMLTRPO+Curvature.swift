@@ -50,10 +50,7 @@ extension MAMLTRPO {
             let current = policy.distribution(valid.observations, parameters: adapted)
             let reference = (mean: current.mean.detached, logStd: current.logStd.detached)
             // At θ' the ratio π/π_old is 1 in value; its gradient is ∇ log π.
-            let logRatio = GaussianMLPPolicy.logProbability(of: valid.actions, mean: current.mean, logStd: current.logStd)
-                - GaussianMLPPolicy.logProbability(of: valid.actions, mean: reference.mean, logStd: reference.logStd)
-            let loss = -(logRatio.exp() * valid.weightedAdvantages).sum()
-            let kl = (GaussianMLPPolicy.klDivergence(from: current, to: reference) * valid.stepWeights).sum()
+            let (loss, kl) = MAMLTRPO.outerObjective(current, reference: reference, on: valid)
 
             self.innerPoints = points
             self.innerGradients = innerGradients

@@ -132,14 +132,23 @@ public struct MAMLTRPO: Sendable {
         if differentiable && h.firstOrder {
             adapted = zip(theta, adapted).map { t, a in t + (a - t.detached) }
         }
-        let valid = rollout.valid
-        let current = policy.distribution(valid.observations, parameters: adapted)
+        let current = policy.distribution(rollout.valid.observations, parameters: adapted)
         let old = reference ?? (current.mean.detached, current.logStd.detached)
+        let (loss, kl) = Self.outerObjective(current, reference: old, on: rollout.valid)
+        return (loss, kl, old)
+    }
+
+    /// The TRPO surrogate −E[π/π_old · Â'] and the mean KL(π ‖ π_old) on a validation batch,
+    /// for the adapted policy `current`.
+    static func outerObjective<Scalar>(
+        _ current: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>),
+        reference old: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>), on valid: PolicyGradientBatch<Scalar>
+    ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>) {
         let logRatio = GaussianMLPPolicy.logProbability(of: valid.actions, mean: current.mean, logStd: current.logStd)
             - GaussianMLPPolicy.logProbability(of: valid.actions, mean: old.mean, logStd: old.logStd)
         let loss = -(logRatio.exp() * valid.weightedAdvantages).sum()
         let kl = (GaussianMLPPolicy.klDivergence(from: current, to: old) * valid.stepWeights).sum()
-        return (loss, kl, old)
+        return (loss, kl)
     }
 
     // MARK: - The TRPO meta-update
