@@ -45,11 +45,13 @@ public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
         var remaining = n
         let detached = parameters.map(\.detached)
         while remaining > 0 {
-            let current = buffers.observations
-            let chosen = policy.sampleActions(observations: current, rows: n, parameters: detached, using: &rng)
+            // Record the observations before stepping overwrites the buffer (no copy of it per step).
+            for i in 0..<n where running[i] {
+                observations[i] += buffers.observations[(i * obsSize)..<((i + 1) * obsSize)]
+            }
+            let chosen = policy.sampleActions(observations: buffers.observations, rows: n, parameters: detached, using: &rng)
             env.step(chosen, into: &buffers)
             for i in 0..<n where running[i] {
-                observations[i] += current[(i * obsSize)..<((i + 1) * obsSize)]
                 actions[i] += chosen[(i * actSize)..<((i + 1) * actSize)]
                 rewards[i].append(buffers.rewards[i])
                 if buffers.terminated[i] || buffers.truncated[i] {
