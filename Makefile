@@ -1,7 +1,7 @@
 # The two commands of the README. Each installs the Debian packages the build needs (with sudo when
 # not root) and then builds; neither needs anything else on a fresh Debian 12 machine with Swift.
 
-APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev
+APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := --configuration release --scratch-path .build-release
 
@@ -14,10 +14,11 @@ run: deps
 	.build-release/release/metarl train navigation --iterations 60 --out $$run && \
 	.build-release/release/metarl eval $$run --tasks 40 --steps 3
 
-## test: every test with the default traits, then a headless build and test without them
+## test: every test with the default traits (under Xvfb, so the viewer's window is tested too),
+## then a headless build and test without them
 test: deps
 	swift build --build-tests
-	swift test --skip-build --disable-xctest
+	xvfb-run --auto-servernum env METARL_REQUIRE_DISPLAY=1 swift test --skip-build --disable-xctest
 	swift build --build-tests --disable-default-traits --scratch-path .build-headless
 	swift test --skip-build --disable-xctest --disable-default-traits --scratch-path .build-headless
 

@@ -111,7 +111,10 @@ let package = Package(
             dependencies: ["MetaLearning", "Environments", "TestSupport", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "MetaLearning", "Environments", "Autodiff"]),
-        .testTarget(name: "ViewerTests", dependencies: ["Viewer"]),
+        .testTarget(
+            name: "ViewerTests",
+            dependencies: ["Viewer", "Experiments", "MetaLearning", "Environments", .target(name: "CSDL2", condition: .when(traits: ["Viewer"]))]
+        ),
         // Runs the built `metarl` binary: output, errors and exit codes.
         .testTarget(name: "CLITests", dependencies: ["metarl"]),
     ]

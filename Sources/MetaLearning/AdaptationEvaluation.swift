@@ -42,22 +42,11 @@ public struct AdaptationEvaluation: Sendable {
         _ parameters: [Tensor<Float>], tasks: [Environment.Task], sampler: EpisodeSampler<Environment>,
         seed: UInt64, threads: Int
     ) throws -> [Step] {
-        let h = maml.hyperparameters
-        let alphas: [Float] = h.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst)
-        let (maml, parameters) = (self.maml, parameters.map(\.detached))
+        let parameters = parameters.map(\.detached)
         let perTask = try Parallel.map(tasks.count, threads: threads) { index -> [Double] in
-            var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: index)
-            var theta = parameters
-            var returns: [Double] = []
-            for step in 0...alphas.count {
-                let episodes = sampler.sample(task: tasks[index], parameters: theta, using: &rng)
-                returns.append(episodes.episodeReturns.reduce(0, +) / Double(episodes.episodeCount))
-                if step < alphas.count {
-                    let batch = try PolicyGradientBatch<Float>(episodes, discount: h.discount, gaeLambda: h.gaeLambda)
-                    theta = InnerLoop.adapt(theta, policy: maml.policy, batches: [batch], stepSizes: [alphas[step]], createGraph: false)
-                }
+            try trace(parameters, task: tasks[index], taskIndex: index, sampler: sampler, seed: seed).map { episodes in
+                episodes.episodeReturns.reduce(0, +) / Double(episodes.episodeCount)
             }
-            return returns
         }
         return (0...steps).map { step in
             let values = perTask.map { $0[step] }
@@ -66,5 +55,28 @@ public struct AdaptationEvaluation: Sendable {
             let variance = n > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
             return Step(step: step, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values)
         }
+    }
+
+    /// The episodes of one task before adaptation and after each of `steps` adaptation steps:
+    /// what `evaluate` measures for task `taskIndex`, episode for episode (the viewer shows them).
+    /// - Throws: `BaselineError` when the episodes cannot be fitted.
+    public func trace<Environment: VectorEnvironment>(
+        _ parameters: [Tensor<Float>], task: Environment.Task, taskIndex: Int, sampler: EpisodeSampler<Environment>,
+        seed: UInt64
+    ) throws -> [EpisodeBatch] {
+        let h = maml.hyperparameters
+        let alphas: [Float] = h.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst)
+        var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: taskIndex)
+        var theta = parameters.map(\.detached)
+        var trace: [EpisodeBatch] = []
+        for step in 0...alphas.count {
+            let episodes = sampler.sample(task: task, parameters: theta, using: &rng)
+            trace.append(episodes)
+            if step < alphas.count {
+                let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(episodes)
+                theta = InnerLoop.adapt(theta, policy: maml.policy, batches: [batch], stepSizes: [alphas[step]], createGraph: false)
+            }
+        }
+        return trace
     }
 }

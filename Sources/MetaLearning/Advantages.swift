@@ -35,19 +35,18 @@ extension EpisodeBatch {
         return advantages
     }
 
-    /// Advantages centred and scaled per task as pytorch-maml-rl does: the mean is the mean over
-    /// episodes of each episode's mean, the scale the square root of the same average of squared
-    /// deviations (plus 10⁻⁸), so every episode counts equally whatever its length.
-    public func normalized(_ advantages: [Double]) -> [Double] {
+    /// Advantages centred and scaled per task: the mean and the root-mean-square deviation (plus
+    /// 10⁻⁸) are the batch's averages under `weighting`, so that with `.episode` every episode
+    /// counts equally whatever its length (pytorch-maml-rl) and with `.step` every step does (rllab).
+    public func normalized(_ advantages: [Double], weighting: StepWeighting) -> [Double] {
         precondition(advantages.count == stepCount, "\(advantages.count) advantages for \(stepCount) steps")
-        func episodeAverage(_ values: [Double]) -> Double {
-            zip(episodeStarts, lengths).map { start, length in
-                values[start..<(start + length)].reduce(0, +) / Double(length)
-            }.reduce(0, +) / Double(episodeCount)
+        let weights = stepWeights(weighting)
+        func average(_ values: [Double]) -> Double {
+            zip(weights, values).reduce(0) { $0 + $1.0 * $1.1 }
         }
-        let mean = episodeAverage(advantages)
+        let mean = average(advantages)
         let centred = advantages.map { $0 - mean }
-        let scale = episodeAverage(centred.map { $0 * $0 }).squareRoot() + 1e-8
+        let scale = average(centred.map { $0 * $0 }).squareRoot() + 1e-8
         return centred.map { $0 / scale }
     }
 }

@@ -8,6 +8,9 @@ public struct EpisodeBatch: Sendable, Equatable {
     /// `stepCount × actionSize`, row-major.
     public private(set) var actions: [Float] = []
     public private(set) var rewards: [Float] = []
+    /// `episodeCount × observationSize`: the observation each episode ended in (Gymnasium's final
+    /// observation), which no step of the episode acted on. Drawing a whole trajectory needs it.
+    public private(set) var finalObservations: [Float] = []
     /// Steps in each episode, in order.
     public private(set) var lengths: [Int] = []
 
@@ -16,15 +19,18 @@ public struct EpisodeBatch: Sendable, Equatable {
         self.actionSize = actionSize
     }
 
-    /// Appends one whole episode.
-    public mutating func append(observations: [Float], actions: [Float], rewards: [Float]) {
+    /// Appends one whole episode: what was observed and done at each step, and where it ended.
+    public mutating func append(observations: [Float], actions: [Float], rewards: [Float], finalObservation: [Float]) {
         let steps = rewards.count
         precondition(steps > 0, "an episode needs at least one step")
         precondition(observations.count == steps * observationSize && actions.count == steps * actionSize,
                      "an episode of \(steps) steps needs \(steps * observationSize) observation and \(steps * actionSize) action values")
+        precondition(finalObservation.count == observationSize,
+                     "a final observation of \(finalObservation.count) values, expected \(observationSize)")
         self.observations += observations
         self.actions += actions
         self.rewards += rewards
+        finalObservations += finalObservation
         lengths.append(steps)
     }
 
@@ -50,11 +56,27 @@ public struct EpisodeBatch: Sendable, Equatable {
         }
     }
 
-    /// The weight of each step in a per-episode time average followed by a mean over episodes:
-    /// 1 / (Tₑ · E) for a step of episode e. A loss Σ wᵢ ℓᵢ is then mean over episodes of
-    /// (1/Tₑ) Σ_t ℓ_t, pytorch-maml-rl's `weighted_mean` with episode lengths.
-    public var stepWeights: [Float] {
-        let episodes = Double(episodeCount)
-        return lengths.flatMap { length in repeatElement(Float(1 / (Double(length) * episodes)), count: length) }
+    /// The weight of each step in the batch's averages (losses, KLs): they sum to 1.
+    public func stepWeights(_ weighting: StepWeighting) -> [Double] {
+        switch weighting {
+        case .episode:
+            let episodes = Double(episodeCount)
+            return lengths.flatMap { length in repeatElement(1 / (Double(length) * episodes), count: length) }
+        case .step:
+            return [Double](repeating: 1 / Double(stepCount), count: stepCount)
+        }
     }
+}
+
+/// How the steps of a batch are averaged in losses, KLs and the normalisation of advantages.
+///
+/// The two differ once episodes end early (a goal reached, a box left): per episode, each step of
+/// a 5-step episode weighs as much as 20 steps of a 100-step one.
+public enum StepWeighting: String, Sendable, Codable, CaseIterable {
+    /// Each episode's time average, then the mean over episodes: pytorch-maml-rl's
+    /// `weighted_mean` with episode lengths.
+    case episode
+    /// Every step alike, the mean over all the batch's steps: rllab and cbfinn/maml_rl, the code
+    /// behind the MAML paper's figures.
+    case step
 }

@@ -36,6 +36,7 @@ public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
         var observations = [[Float]](repeating: [], count: n)
         var actions = [[Float]](repeating: [], count: n)
         var rewards = [[Float]](repeating: [], count: n)
+        var finals = [[Float]](repeating: [], count: n)
         for i in 0..<n {
             observations[i].reserveCapacity(env.horizon * obsSize)
             actions[i].reserveCapacity(env.horizon * actSize)
@@ -55,6 +56,7 @@ public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
                 actions[i] += chosen[(i * actSize)..<((i + 1) * actSize)]
                 rewards[i].append(buffers.rewards[i])
                 if buffers.terminated[i] || buffers.truncated[i] {
+                    finals[i] = Array(buffers.observations[(i * obsSize)..<((i + 1) * obsSize)])
                     running[i] = false
                     remaining -= 1
                 }
@@ -62,7 +64,7 @@ public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
         }
         var batch = EpisodeBatch(observationSize: obsSize, actionSize: actSize)
         for i in 0..<n {
-            batch.append(observations: observations[i], actions: actions[i], rewards: rewards[i])
+            batch.append(observations: observations[i], actions: actions[i], rewards: rewards[i], finalObservation: finals[i])
         }
         return batch
     }

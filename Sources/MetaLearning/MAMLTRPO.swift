@@ -27,6 +27,9 @@ public struct MAMLTRPO: Sendable {
         public var discount: Double = 0.99
         /// λ of GAE (`gae-lambda`, 1.0).
         public var gaeLambda: Double = 1.0
+        /// How steps are averaged in losses, KLs and advantage normalisation: per episode
+        /// (pytorch-maml-rl, default) or per step (rllab, behind the paper's figures).
+        public var stepWeighting: StepWeighting = .episode
         // MARK: Trust region
         /// δ, the largest mean KL a meta-update may take (`max-kl`, 0.01).
         public var maxKL: Double = 0.01
@@ -41,9 +44,33 @@ public struct MAMLTRPO: Sendable {
 
         public init() {}
 
+        /// Keys missing from a saved configuration keep their defaults, so checkpoints written
+        /// before a hyperparameter existed still load (and mean what they meant then).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Hyperparameters()
+            innerStepSize = try c.decodeIfPresent(Double.self, forKey: .innerStepSize) ?? d.innerStepSize
+            innerSteps = try c.decodeIfPresent(Int.self, forKey: .innerSteps) ?? d.innerSteps
+            firstOrder = try c.decodeIfPresent(Bool.self, forKey: .firstOrder) ?? d.firstOrder
+            discount = try c.decodeIfPresent(Double.self, forKey: .discount) ?? d.discount
+            gaeLambda = try c.decodeIfPresent(Double.self, forKey: .gaeLambda) ?? d.gaeLambda
+            stepWeighting = try c.decodeIfPresent(StepWeighting.self, forKey: .stepWeighting) ?? d.stepWeighting
+            maxKL = try c.decodeIfPresent(Double.self, forKey: .maxKL) ?? d.maxKL
+            conjugateGradientIterations = try c.decodeIfPresent(Int.self, forKey: .conjugateGradientIterations) ?? d.conjugateGradientIterations
+            conjugateGradientDamping = try c.decodeIfPresent(Double.self, forKey: .conjugateGradientDamping) ?? d.conjugateGradientDamping
+            lineSearchSteps = try c.decodeIfPresent(Int.self, forKey: .lineSearchSteps) ?? d.lineSearchSteps
+            backtrackRatio = try c.decodeIfPresent(Double.self, forKey: .backtrackRatio) ?? d.backtrackRatio
+        }
+
         /// α for each inner step: α throughout, or α then α/2 (the MAML paper's test protocol).
         public func innerStepSizes<Scalar: TensorScalar>(halvingAfterFirst: Bool = false) -> [Scalar] {
             stepSizes(count: innerSteps, halvingAfterFirst: halvingAfterFirst)
+        }
+
+        /// The advantages and loss weights of a batch of episodes under these settings.
+        /// - Throws: `BaselineError` when the baseline cannot be fitted.
+        public func policyGradientBatch<Scalar: TensorScalar>(_ episodes: EpisodeBatch) throws -> PolicyGradientBatch<Scalar> {
+            try PolicyGradientBatch(episodes, discount: discount, gaeLambda: gaeLambda, weighting: stepWeighting)
         }
 
         /// α for each of `count` steps: α throughout, or α then α/2.
@@ -102,14 +129,12 @@ public struct MAMLTRPO: Sendable {
         var train: [PolicyGradientBatch<Float>] = []
         var adapted: [[Tensor<Float>]] = []
         for alpha in alphas {
-            let batch = try PolicyGradientBatch<Float>(sampler.sample(task: task, parameters: theta, using: &rng),
-                                                discount: h.discount, gaeLambda: h.gaeLambda)
+            let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(sampler.sample(task: task, parameters: theta, using: &rng))
             theta = InnerLoop.adapt(theta, policy: policy, batches: [batch], stepSizes: [alpha], createGraph: false)
             train.append(batch)
             adapted.append(theta)
         }
-        let valid = try PolicyGradientBatch<Float>(sampler.sample(task: task, parameters: theta, using: &rng),
-                                            discount: h.discount, gaeLambda: h.gaeLambda)
+        let valid: PolicyGradientBatch<Float> = try h.policyGradientBatch(sampler.sample(task: task, parameters: theta, using: &rng))
         return (TaskRollout(train: train, valid: valid), adapted)
     }
 

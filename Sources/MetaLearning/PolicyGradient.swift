@@ -6,30 +6,32 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
     public let episodes: EpisodeBatch
     public let observations: Tensor<Scalar>
     public let actions: Tensor<Scalar>
-    /// wᵢ·Âᵢ per step, `[steps, 1]`: the per-episode time average and the mean over episodes are
-    /// folded into the weights (`EpisodeBatch.stepWeights`).
+    /// wᵢ·Âᵢ per step, `[steps, 1]`: the batch's average (`EpisodeBatch.stepWeights`) is folded
+    /// into the weights, so a loss is a plain sum.
     public let weightedAdvantages: Tensor<Scalar>
     /// wᵢ per step, `[steps, 1]`, for averages such as the mean KL.
     public let stepWeights: Tensor<Scalar>
 
     /// Fits a fresh linear baseline to the batch's discounted returns, forms GAE(γ, λ) advantages
     /// and normalises them per task.
+    /// - Parameter weighting: how steps are averaged, in the normalisation and in the losses.
     /// - Throws: `BaselineError` when the baseline cannot be fitted.
-    public init(_ episodes: EpisodeBatch, discount: Double, gaeLambda: Double, normalizesAdvantages: Bool = true) throws {
+    public init(_ episodes: EpisodeBatch, discount: Double, gaeLambda: Double, weighting: StepWeighting,
+                normalizesAdvantages: Bool = true) throws {
         var baseline = LinearFeatureBaseline(observationSize: episodes.observationSize)
         try baseline.fit(episodes, targets: episodes.discountedReturns(discount: discount))
         var advantages = episodes.advantages(values: baseline.predict(episodes), discount: discount, lambda: gaeLambda)
-        if normalizesAdvantages { advantages = episodes.normalized(advantages) }
+        if normalizesAdvantages { advantages = episodes.normalized(advantages, weighting: weighting) }
         self.episodes = episodes
         observations = Tensor(shape: [episodes.stepCount, episodes.observationSize], scalars: episodes.observations.map { Scalar($0) })
         actions = Tensor(shape: [episodes.stepCount, episodes.actionSize], scalars: episodes.actions.map { Scalar($0) })
-        let weights = episodes.stepWeights
+        let weights = episodes.stepWeights(weighting)
         stepWeights = Tensor(shape: [episodes.stepCount, 1], scalars: weights.map { Scalar($0) })
-        weightedAdvantages = Tensor(shape: [episodes.stepCount, 1],
-                                    scalars: zip(weights, advantages).map { Scalar(Double($0) * $1) })
+        weightedAdvantages = Tensor(shape: [episodes.stepCount, 1], scalars: zip(weights, advantages).map { Scalar($0 * $1) })
     }
 
-    /// The REINFORCE loss −mean over episodes of (1/T) Σ_t log π_θ(a_t|s_t) Â_t.
+    /// The REINFORCE loss −Σ_t w_t log π_θ(a_t|s_t) Â_t: with `.episode` weights, −mean over
+    /// episodes of (1/T) Σ_t log π_θ(a_t|s_t) Â_t.
     public func reinforceLoss(policy: GaussianMLPPolicy, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
         -(policy.logProbability(of: actions, at: observations, parameters: parameters) * weightedAdvantages).sum()
     }

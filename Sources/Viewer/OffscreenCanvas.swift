@@ -1,5 +1,6 @@
 #if Viewer
 import CSDL2
+import Foundation
 
 /// Why drawing or saving a picture failed, with SDL's own message.
 public enum CanvasError: Error, CustomStringConvertible, Equatable {
@@ -23,9 +24,12 @@ public final class OffscreenCanvas {
     public let height: Int
     private let surface: UnsafeMutablePointer<SDL_Surface>
     private let renderer: OpaquePointer
+    /// Draws on this canvas.
+    public private(set) var painter: Painter!
 
+    /// - Parameter font: the font text is written with; without one, text is left out.
     /// - Throws: `CanvasError.creationFailed` when SDL cannot allocate the surface or renderer.
-    public init(width: Int, height: Int) throws {
+    public init(width: Int, height: Int, font: FontFile? = nil) throws {
         precondition(width > 0 && height > 0, "canvas size must be positive, got \(width)×\(height)")
         guard let surface = SDL_CreateRGBSurfaceWithFormat(0, Int32(width), Int32(height), 32, METARL_SDL_PIXELFORMAT_RGBA32) else {
             throw CanvasError.creationFailed(String(cString: SDL_GetError()))
@@ -38,24 +42,21 @@ public final class OffscreenCanvas {
         self.height = height
         self.surface = surface
         self.renderer = renderer
+        painter = Painter(renderer: renderer, font: font)
     }
 
     deinit {
+        painter = nil  // its textures belong to the renderer
         SDL_DestroyRenderer(renderer)
         SDL_FreeSurface(surface)
     }
 
     /// Paints the whole canvas.
-    public func clear(_ color: Color) {
-        setColor(color)
-        SDL_RenderClear(renderer)
-    }
+    public func clear(_ color: Color) { painter.clear(color) }
 
     /// Paints the rectangle with top-left corner (x, y), clipped to the canvas.
     public func fillRectangle(x: Int, y: Int, width: Int, height: Int, color: Color) {
-        setColor(color)
-        var rect = SDL_Rect(x: Int32(x), y: Int32(y), w: Int32(width), h: Int32(height))
-        SDL_RenderFillRect(renderer, &rect)
+        painter.fill(PixelRect(x: Double(x), y: Double(y), width: Double(width), height: Double(height)), color)
     }
 
     /// The colour of the pixel at column `x`, row `y`.
@@ -67,17 +68,21 @@ public final class OffscreenCanvas {
         return Color(red: p[0], green: p[1], blue: p[2], alpha: p[3])
     }
 
-    /// Writes the canvas as a PNG file.
-    /// - Throws: `CanvasError.saveFailed` naming the path and SDL_image's reason.
+    /// Writes the canvas as a PNG file, atomically: under a temporary name first, then renamed,
+    /// so that a failure never leaves a half-written picture at `path`.
+    /// - Throws: `CanvasError.saveFailed` naming the path and the reason.
     public func savePNG(to path: String) throws {
         SDL_RenderFlush(renderer)
-        guard IMG_SavePNG(surface, path) == 0 else {
+        let url = URL(fileURLWithPath: path)
+        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        guard IMG_SavePNG(surface, partial) == 0 else {
             throw CanvasError.saveFailed(path: path, reason: String(cString: SDL_GetError()))
         }
-    }
-
-    private func setColor(_ color: Color) {
-        SDL_SetRenderDrawColor(renderer, color.red, color.green, color.blue, color.alpha)
+        guard rename(partial, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(partial)
+            throw CanvasError.saveFailed(path: path, reason: reason)
+        }
     }
 }
 #endif

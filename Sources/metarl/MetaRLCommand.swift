@@ -13,13 +13,15 @@ struct MetaRLCommand: ParsableCommand {
             Examples:
               metarl train navigation --out runs/nav   meta-train with MAML-TRPO
               metarl eval runs/nav                     returns after 0–3 adaptation steps
+              metarl watch runs/nav                    watch it adapt, in a window
+              metarl render runs/nav --out nav.png     the same as one picture
               metarl envs list                         the environment presets
               metarl envs show navigation              a preset's parameters and tasks
               metarl bench train navigation            seconds per meta-iteration
               metarl bench autodiff                    the differentiable core vs PyTorch
             """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, EvalCommand.self, EnvsCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, WatchCommand.self, RenderCommand.self, EnvsCommand.self, BenchCommand.self]
     )
 
     static func main() {

@@ -44,6 +44,12 @@ struct TrainCommand: ParsableCommand {
     var activation: String?
     @Option(help: "The trust region: largest mean KL of a meta-update (default 0.01).")
     var maxKl: Double?
+    @Option(help: """
+        How steps are averaged in losses and advantage normalisation: episode (each episode's time \
+        average, then the mean over episodes, as pytorch-maml-rl; default) or step (every step \
+        alike, as rllab and the MAML paper's code). They differ when episodes end early.
+        """)
+    var weighting: String?
     @Option(help: "Seed of every random stream (default 1).")
     var seed: UInt64?
     @Option(help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
@@ -85,6 +91,12 @@ struct TrainCommand: ParsableCommand {
             c.activation = value
         }
         if let maxKl { c.maml.maxKL = maxKl }
+        if let weighting {
+            guard let value = StepWeighting(rawValue: weighting) else {
+                throw ValidationError("--weighting must be episode or step, got \"\(weighting)\"")
+            }
+            c.maml.stepWeighting = value
+        }
         if let seed { c.seed = seed }
         if let threads { c.threads = threads }
         try c.validate()

@@ -3,18 +3,7 @@ import Testing
 
 /// Runs the `metarl` binary built beside the test bundle.
 func metarl(_ arguments: String...) throws -> (status: Int32, output: String, error: String) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("metarl")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let error = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+    try metarlArguments(arguments)
 }
 
 @Suite("metarl command line", .serialized)
@@ -22,7 +11,7 @@ struct CLITests {
     @Test func helpListsTheSubcommands() throws {
         let r = try metarl("--help")
         #expect(r.status == 0)
-        for command in ["train", "eval", "envs", "bench"] { #expect(r.output.contains(command), "\(command)") }
+        for command in ["train", "eval", "watch", "render", "envs", "bench"] { #expect(r.output.contains(command), "\(command)") }
     }
 
     @Test func envsListAndShow() throws {
@@ -89,4 +78,82 @@ struct CLITests {
         let json = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
         for key in ["forward_ms", "forward_backward_ms", "hvp_ms", "sgemm_gflops"] { #expect(json?[key] is Double, "\(key)") }
     }
+}
+
+/// `watch` and `render` on a tiny trained run. With the Viewer trait they draw; without it they
+/// say how to get the viewer and exit non-zero.
+@Suite("metarl watch and render", .serialized)
+struct ViewerCLITests {
+    static func trainedRun() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-view-\(UUID().uuidString)")
+        let train = try metarl("train", "navigation", "--iterations", "1", "--meta-batch-size", "2",
+                               "--fast-batch-size", "2", "--hidden", "8", "--out", directory.path)
+        #expect(train.status == 0, "\(train.error)")
+        return directory
+    }
+
+    #if Viewer
+    @Test func renderWritesAPictureAndWatchRecordsEveryFrame() throws {
+        let run = try Self.trainedRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let picture = run.appendingPathComponent("summary.png")
+        let render = try metarl("render", run.path, "--steps", "1", "--batch", "4", "--episodes", "2", "--out", picture.path)
+        #expect(render.status == 0, "\(render.error)")
+        #expect(try Data(contentsOf: picture).starts(with: [0x89, 0x50, 0x4E, 0x47]))
+
+        // Navigation episodes last 100 steps unless the goal box is hit: at most 2 steps × 2 episodes × 101 frames.
+        let frames = run.appendingPathComponent("frames")
+        let watch = try metarl("watch", run.path, "--steps", "1", "--batch", "4", "--episodes", "2",
+                               "--record", frames.path, "--size", "480x320")
+        #expect(watch.status == 0, "\(watch.error)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: frames.path).filter { $0.hasSuffix(".png") }.sorted()
+        #expect(watch.output.contains("wrote \(written.count) frames"))
+        #expect(written.first == "frame-00000.png" && written.count > 8 && written.count <= 404)
+
+        // A second recording into the same folder would mix two playbacks: refused, nothing touched.
+        let again = try metarl("watch", run.path, "--record", frames.path)
+        #expect(again.status == 2 && again.error.contains("is not empty"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: frames.path).count == written.count)
+    }
+
+    @Test func badViewerInputIsOneLineAndStatusTwo() throws {
+        let tooMany = try metarl("render", "/nonexistent", "--episodes", "50", "--out", "/tmp/x.png")
+        #expect(tooMany.status == 2 && tooMany.error.contains("--episodes (50) cannot exceed --batch (40)"))
+        let notPNG = try metarl("render", "/nonexistent", "--out", "/tmp/x.jpg")
+        #expect(notPNG.status == 2 && notPNG.error.contains("--out must name a .png file"))
+        let missing = try metarl("render", "/nonexistent/run", "--out", "/tmp/metarl-never.png")
+        #expect(missing.status == 2 && missing.error.contains("/nonexistent/run"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/metarl-never.png"))
+        let spec = try metarl("watch", "--random", "no-such-preset", "--record", "/tmp/metarl-never-frames")
+        #expect(spec.status == 2 && spec.error.contains("no-such-preset"))
+    }
+    #else
+    @Test func withoutTheViewerTraitWatchSaysHowToGetIt() throws {
+        let run = try Self.trainedRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        for command in ["watch", "render"] {
+            var arguments = [command, run.path]
+            if command == "render" { arguments += ["--out", run.appendingPathComponent("x.png").path] }
+            let process = try metarlArguments(arguments)
+            #expect(process.status != 0)
+            #expect(process.error.contains("without the Viewer trait") && process.error.contains("libsdl2-dev"), "\(process.error)")
+        }
+    }
+    #endif
+}
+
+/// `metarl` with an argument array.
+func metarlArguments(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("metarl")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
 }

@@ -96,9 +96,14 @@ struct CheckpointTests {
 }
 
 @Suite("Run configuration")
-struct ConfigurationTests {
+final class ConfigurationTests {
+    /// One folder per test, removed when the test ends.
+    let directory = temporaryDirectory("config")
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
     func write(_ text: String) throws -> URL {
-        let url = temporaryDirectory("config").appendingPathComponent("run.toml")
+        let url = directory.appendingPathComponent("run.toml")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
     }

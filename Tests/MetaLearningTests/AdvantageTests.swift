@@ -9,7 +9,7 @@ struct AdvantageTests {
     func batch(_ episodes: [[Float]]) -> EpisodeBatch {
         var b = EpisodeBatch(observationSize: 1, actionSize: 1)
         for rewards in episodes {
-            b.append(observations: rewards.map { _ in 0 }, actions: rewards.map { _ in 0 }, rewards: rewards)
+            b.append(observations: rewards.map { _ in 0 }, actions: rewards.map { _ in 0 }, rewards: rewards, finalObservation: [0])
         }
         return b
     }
@@ -44,16 +44,26 @@ struct AdvantageTests {
     /// Episodes of lengths 1 and 3: the mean is the mean of the two episode means.
     @Test func normalisationWeighsEpisodesEqually() {
         let b = batch([[0], [0, 0, 0]])
-        let n = b.normalized([4, 0, 1, 2])
+        let n = b.normalized([4, 0, 1, 2], weighting: .episode)
         // Episode means 4 and 1 → mean 2.5; squared deviations: 2.25 | 6.25, 2.25, 0.25 (mean 2.9167).
         let scale = ((2.25 + (6.25 + 2.25 + 0.25) / 3) / 2).squareRoot() + 1e-8
         let expected = [1.5, -2.5, -1.5, -0.5].map { $0 / scale }
         #expect(zip(n, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(n)")
     }
 
-    @Test func stepWeightsAverageOverTimeThenEpisodes() {
+    /// The same batch weighted per step: the plain mean 1.75 and plain root-mean-square deviation.
+    @Test func stepWeightedNormalisationWeighsStepsEqually() {
+        let b = batch([[0], [0, 0, 0]])
+        let n = b.normalized([4, 0, 1, 2], weighting: .step)
+        let scale = ((2.25 * 2.25 + 1.75 * 1.75 + 0.75 * 0.75 + 0.25 * 0.25) / 4).squareRoot() + 1e-8
+        let expected = [2.25, -1.75, -0.75, 0.25].map { $0 / scale }
+        #expect(zip(n, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(n)")
+    }
+
+    @Test func stepWeightsAverageOverTimeThenEpisodesOrOverSteps() {
         let b = batch([[0, 0], [0, 0, 0, 0]])
-        #expect(b.stepWeights == [0.25, 0.25, 0.125, 0.125, 0.125, 0.125])
+        #expect(b.stepWeights(.episode) == [0.25, 0.25, 0.125, 0.125, 0.125, 0.125])
+        #expect(b.stepWeights(.step) == [Double](repeating: 1.0 / 6, count: 6))
         #expect(b.episodeReturns == [0, 0])
     }
 }
@@ -66,15 +76,15 @@ struct LinearFeatureBaselineTests {
         for length in [7, 12, 3] {
             let obs = (0..<(2 * length)).map { _ in Float.random(in: -1...1, using: &rng) }
             b.append(observations: obs, actions: [Float](repeating: 0, count: 2 * length),
-                     rewards: (0..<length).map { _ in Float.random(in: -1...0, using: &rng) })
+                     rewards: (0..<length).map { _ in Float.random(in: -1...0, using: &rng) }, finalObservation: [0, 0])
         }
         return (b, b.discountedReturns(discount: 0.99))
     }
 
     @Test func featuresCountTimeWithinEachEpisodeAndClipObservations() {
         var b = EpisodeBatch(observationSize: 1, actionSize: 1)
-        b.append(observations: [20, -3], actions: [0, 0], rewards: [0, 0])
-        b.append(observations: [0.5], actions: [0], rewards: [0])
+        b.append(observations: [20, -3], actions: [0, 0], rewards: [0, 0], finalObservation: [1])
+        b.append(observations: [0.5], actions: [0], rewards: [0], finalObservation: [1])
         let phi = LinearFeatureBaseline(observationSize: 1).features(of: b)
         let expected: [Double] = [10, 100, 0, 0, 0, 1,
                                   -3, 9, 0.01, 0.0001, 0.000001, 1,
@@ -119,7 +129,7 @@ struct LinearFeatureBaselineTests {
 
     @Test func nonFiniteObservationsAreReported() {
         var b = EpisodeBatch(observationSize: 1, actionSize: 1)
-        b.append(observations: [.nan, 1], actions: [0, 0], rewards: [1, 1])
+        b.append(observations: [.nan, 1], actions: [0, 0], rewards: [1, 1], finalObservation: [1])
         var baseline = LinearFeatureBaseline(observationSize: 1)
         #expect(throws: BaselineError.self) { try baseline.fit(b, targets: [1, 1]) }
     }

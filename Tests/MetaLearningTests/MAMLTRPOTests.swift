@@ -23,7 +23,7 @@ struct MAMLTRPOTests {
         let task = PointRobotTask(goal: Point2(0.3, -0.2))
         let (rollout, _) = try maml.collect(task: task, parameters: theta, sampler: sampler, using: &rng)
         func double(_ b: PolicyGradientBatch<Float>) throws -> PolicyGradientBatch<Double> {
-            try PolicyGradientBatch<Double>(b.episodes, discount: hyper.discount, gaeLambda: hyper.gaeLambda)
+            try hyper.policyGradientBatch(b.episodes) as PolicyGradientBatch<Double>
         }
         let converted = MAMLTRPO.TaskRollout(train: try rollout.train.map(double), valid: try double(rollout.valid))
         return (maml, theta.map { $0.converted(to: Double.self) }, converted)

@@ -1,0 +1,101 @@
+#if Viewer
+import Experiments
+import Foundation
+
+/// Shows recordings of adaptation: played back in a window, written frame by frame, or drawn as
+/// one summary picture. Recording (rolling out and adapting the policy) is done before playback
+/// starts, so drawing never waits for the policy.
+public enum AdaptationViewer {
+    /// Plays `recording` in a window until the user quits; `n` records the next held-out task
+    /// with `load(taskIndex)` and plays it.
+    /// - Parameters:
+    ///   - screenshots: the folder `s` writes PNG screenshots to.
+    ///   - report: receives one line per event worth telling (a screenshot written, a task loaded).
+    /// - Throws: `WindowError` when no window can be opened, `FontError` without a font,
+    ///   `CanvasError` when a screenshot cannot be written, and whatever `load` throws.
+    public static func watch(
+        _ recording: AdaptationRecording, shownEpisodes: Int, stepsPerSecond: Double, screenshots: URL,
+        load: (Int) throws -> AdaptationRecording, report: (String) -> Void
+    ) throws {
+        let font = try FontFile.locate()
+        var renderer = PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+        let window = try ViewerWindow(title: title(recording), width: 1120, height: 760, font: font)
+        var playback = Playback(timeline: renderer.timeline, stepsPerSecond: stepsPerSecond)
+        var showsHelp = false
+        var last = ViewerWindow.now()
+        let frameBudget = 1.0 / 60
+        while true {
+            for input in window.pendingInputs() {
+                switch input {
+                case .quit: return
+                case .togglePause: playback.togglePause()
+                case .frameBack: playback.stepFrame(by: -1)
+                case .frameForward: playback.stepFrame(by: 1)
+                case .faster: playback.faster()
+                case .slower: playback.slower()
+                case .jump(let step): playback.jump(toStep: step)
+                case .replay: playback.replay()
+                case .toggleHelp: showsHelp.toggle()
+                case .screenshot:
+                    let size = window.size
+                    let position = playback.current
+                    let name = "\(renderer.recording.specName)-task\(renderer.recording.taskIndex)-step\(position.step)-frame\(playback.frame).png"
+                    let path = screenshots.appendingPathComponent(name).path
+                    let canvas = try OffscreenCanvas(width: size.width, height: size.height, font: font)
+                    renderer.draw(on: canvas.painter, width: size.width, height: size.height, position: position,
+                                  stepsPerSecond: playback.stepsPerSecond)
+                    try canvas.savePNG(to: path)
+                    report("screenshot: \(path)")
+                case .nextTask:
+                    let next = try load(renderer.recording.taskIndex + 1)
+                    renderer = PointRobotRenderer(recording: next, shownEpisodes: shownEpisodes)
+                    playback = Playback(timeline: renderer.timeline, stepsPerSecond: playback.stepsPerSecond)
+                    window.setTitle(title(next))
+                    report("task \(next.taskIndex): goal \(HeadsUpDisplay.point(next.task.goal))")
+                }
+            }
+            let now = ViewerWindow.now()
+            playback.advance(by: min(now - last, 0.25))
+            last = now
+            let size = window.size
+            renderer.draw(on: window.painter, width: size.width, height: size.height, position: playback.current,
+                          stepsPerSecond: playback.stepsPerSecond, showsHelp: showsHelp)
+            window.present()
+            // Without vsync (Xvfb, some drivers) present returns at once: keep to 60 frames a second.
+            ViewerWindow.sleep(seconds: frameBudget - (ViewerWindow.now() - now))
+        }
+    }
+
+    /// Writes every frame of the playback as `frame-00000.png`, … into `directory`, which must be
+    /// new or empty. Returns the number of frames written.
+    /// - Throws: `CanvasError` naming the file that could not be written, `FontError` without a font.
+    @discardableResult
+    public static func recordFrames(
+        _ recording: AdaptationRecording, shownEpisodes: Int, to directory: URL, width: Int, height: Int
+    ) throws -> Int {
+        let font = try FontFile.locate()
+        let renderer = PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+        let canvas = try OffscreenCanvas(width: width, height: height, font: font)
+        for frame in 0..<renderer.timeline.frameCount {
+            renderer.draw(on: canvas.painter, width: width, height: height, position: renderer.timeline.position(ofFrame: frame))
+            try canvas.savePNG(to: directory.appendingPathComponent(String(format: "frame-%05d.png", frame)).path)
+        }
+        return renderer.timeline.frameCount
+    }
+
+    /// One picture of the task with every shown trajectory before and after adaptation, and the
+    /// returns per step: the picture for a paper or a README.
+    public static func renderSummary(
+        _ recording: AdaptationRecording, shownEpisodes: Int, to path: String, width: Int, height: Int
+    ) throws {
+        let canvas = try OffscreenCanvas(width: width, height: height, font: try FontFile.locate())
+        PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+            .draw(on: canvas.painter, width: width, height: height, position: nil)
+        try canvas.savePNG(to: path)
+    }
+
+    static func title(_ recording: AdaptationRecording) -> String {
+        "MetaRL — \(recording.specName), task \(recording.taskIndex)"
+    }
+}
+#endif

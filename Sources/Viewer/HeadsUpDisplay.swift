@@ -1,0 +1,74 @@
+import Environments
+import Experiments
+import Foundation
+
+/// The text beside the arena: what is shown, where the playback is, and the returns per step.
+public struct HeadsUpDisplay: Sendable, Equatable {
+    public struct Line: Sendable, Equatable {
+        public enum Style: Sendable, Equatable {
+            case title, body, muted
+            /// A return row with the colour swatch of its adaptation step.
+            case step(Int)
+        }
+
+        public var text: String
+        public var style: Style
+    }
+
+    public var lines: [Line]
+
+    /// - Parameters:
+    ///   - position: the frame shown; nil for the summary picture (no playback state).
+    ///   - shownEpisodes: episodes drawn per step (the returns are over all sampled episodes).
+    public init(recording: AdaptationRecording, position: Timeline.Position?, shownEpisodes: Int, stepsPerSecond: Double? = nil) {
+        var lines: [Line] = []
+        func add(_ text: String, _ style: Line.Style = .body) { lines.append(Line(text: text, style: style)) }
+        add("\(recording.specName) · point robot", .title)
+        add("policy: \(recording.policyDescription)", .muted)
+        add("task \(recording.taskIndex) of seed \(recording.seed)")
+        for detail in Self.taskDetails(recording.task, family: recording.family) { add("  \(detail)", .muted) }
+        if let first = recording.stepSizes.first {
+            let later = recording.stepSizes.dropFirst().first
+            add(later.map { $0 == first ? "α = \(Self.short(first)) every step" : "α = \(Self.short(first)), then \(Self.short($0))" }
+                ?? "α = \(Self.short(first))")
+        }
+        add("")
+        if let position {
+            add("adaptation step \(position.step) of \(recording.adaptationSteps)")
+            let length = recording.episodes[position.step].lengths[position.episode]
+            add("episode \(position.episode + 1) of \(shownEpisodes) · t = \(position.time) / \(length)")
+            let soFar = recording.rewards(step: position.step, episode: position.episode).prefix(position.time)
+                .reduce(0.0) { $0 + Double($1) }
+            add("return so far \(Self.value(soFar))")
+            add("")
+        }
+        let episodes = recording.episodes.first?.episodeCount ?? 0
+        add("mean return over \(episodes) episodes", .muted)
+        for (step, value) in recording.meanReturns.enumerated() {
+            let reached = position.map { step <= $0.step } ?? true
+            add("step \(step)   \(reached ? Self.value(value) : "…")", .step(step))
+        }
+        if let stepsPerSecond {
+            add("")
+            add("\(Self.short(stepsPerSecond)) steps/s · h: help", .muted)
+        }
+        self.lines = lines
+    }
+
+    /// The task's parameters that differ between tasks of point-robot families.
+    static func taskDetails(_ task: PointRobotTask, family: PointRobotFamily) -> [String] {
+        var details = ["goal \(point(task.goal))"]
+        if task.start != .zero { details.append("start \(point(task.start))") }
+        if task.drift != .zero { details.append("drift \(point(task.drift))") }
+        if family.dynamics == .momentum { details.append("damping \(short(task.damping))") }
+        if task.actionScale != 1 { details.append("action scale \(short(task.actionScale))") }
+        if !task.obstacles.isEmpty { details.append("\(task.obstacles.count) obstacle\(task.obstacles.count == 1 ? "" : "s")") }
+        return details
+    }
+
+    static func point(_ p: Point2) -> String { "(\(String(format: "%.2f", p.x)), \(String(format: "%.2f", p.y)))" }
+    static func value(_ v: Double) -> String { String(format: "%.2f", v) }
+    static func short(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e6 ? String(Int(v)) : String(format: "%g", v)
+    }
+}

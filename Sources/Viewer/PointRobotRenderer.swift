@@ -1,0 +1,146 @@
+#if Viewer
+import Environments
+import Experiments
+
+/// Draws a point-robot recording: the arena, goal (and its reward radius), obstacles and start;
+/// the trajectories, one colour per adaptation step, earlier ones faded; the robot; and the
+/// heads-up display.
+public struct PointRobotRenderer: Sendable {
+    public let recording: AdaptationRecording
+    /// Episodes drawn per adaptation step (the first ones sampled).
+    public let shownEpisodes: Int
+    public let arena: PointRobotArena
+    public let timeline: Timeline
+
+    public init(recording: AdaptationRecording, shownEpisodes: Int) {
+        precondition(shownEpisodes >= 1, "show at least one episode")
+        self.recording = recording
+        self.shownEpisodes = min(shownEpisodes, recording.episodes.map(\.episodeCount).min() ?? 1)
+        arena = PointRobotArena(family: recording.family, task: recording.task)
+        timeline = Timeline(lengths: recording.episodes.map { Array($0.lengths.prefix(shownEpisodes)) })
+    }
+
+    /// One picture: the playback at `position`, or with nil every shown trajectory of every step
+    /// (the summary `metarl render` writes).
+    public func draw(on painter: Painter, width: Int, height: Int, position: Timeline.Position?,
+                     stepsPerSecond: Double? = nil, showsHelp: Bool = false) {
+        let layout = ViewerLayout(width: width, height: height)
+        painter.clear(Palette.background)
+        let transform = arena.transform(fitting: layout.scene)
+        drawArena(on: painter, transform)
+        // Episodes that run off the arena are cut at its edge.
+        painter.clip(to: transform.area.inset(by: 1))
+        drawTrajectories(on: painter, transform, upTo: position)
+        drawGoal(on: painter, transform)
+        if let position {
+            let points = recording.trajectory(step: position.step, episode: position.episode)
+            let here = transform.pixel(points[min(position.time, points.count - 1)])
+            painter.fillCircle(center: here, radius: 7, Palette.agentOutline)
+            painter.fillCircle(center: here, radius: 5.5, Palette.step(position.step))
+        }
+        painter.clip(to: nil)
+        let hud = HeadsUpDisplay(recording: recording, position: position, shownEpisodes: shownEpisodes, stepsPerSecond: stepsPerSecond)
+        drawPanel(hud, on: painter, in: layout.panel)
+        if showsHelp { drawHelp(on: painter, in: layout.scene) }
+    }
+
+    // MARK: The scene
+
+    private func drawArena(on painter: Painter, _ t: ArenaTransform) {
+        painter.fill(t.area, Palette.arena)
+        // Grid lines with their coordinates written inside the arena's bottom and left edges.
+        let spacing = arena.gridSpacing
+        func label(_ value: Double) -> String { String(format: spacing < 0.1 ? "%.2f" : "%.1f", value) }
+        var k = (arena.lower.x / spacing).rounded(.up)
+        while k * spacing <= arena.lower.x + arena.side {
+            let x = t.pixel(Point2(k * spacing, 0)).x
+            painter.fill(PixelRect(x: x - 0.5, y: t.area.y, width: 1, height: t.area.height), k == 0 ? Palette.border.withAlpha(90) : Palette.gridLine)
+            painter.text(label(k * spacing), x: x + 3, y: t.area.maxY - 16, size: .small, Palette.mutedText)
+            k += 1
+        }
+        k = (arena.lower.y / spacing).rounded(.up)
+        while k * spacing <= arena.lower.y + arena.side {
+            let y = t.pixel(Point2(0, k * spacing)).y
+            painter.fill(PixelRect(x: t.area.x, y: y - 0.5, width: t.area.width, height: 1), k == 0 ? Palette.border.withAlpha(90) : Palette.gridLine)
+            painter.text(label(k * spacing), x: t.area.x + 3, y: y - 15, size: .small, Palette.mutedText)
+            k += 1
+        }
+        painter.stroke(t.area, Palette.border)
+        for obstacle in recording.task.obstacles {
+            painter.fillCircle(center: t.pixel(obstacle.center), radius: t.pixels(obstacle.radius), Palette.obstacle)
+        }
+        let start = t.pixel(recording.task.start)
+        painter.fill(PixelRect(x: start.x - 4, y: start.y - 4, width: 8, height: 8), Palette.start)
+    }
+
+    private func drawGoal(on painter: Painter, _ t: ArenaTransform) {
+        let goal = t.pixel(recording.task.goal)
+        let radius = recording.family.reward.goalRadius
+        if radius > 0 {
+            painter.fillCircle(center: goal, radius: t.pixels(radius), Palette.goal.withAlpha(28))
+            painter.strokeCircle(center: goal, radius: t.pixels(radius), width: 1.5, Palette.goal.withAlpha(150))
+        }
+        painter.fillCircle(center: goal, radius: 7, Palette.goal)
+    }
+
+    private func drawTrajectories(on painter: Painter, _ t: ArenaTransform, upTo position: Timeline.Position?) {
+        for step in 0...recording.adaptationSteps {
+            if let position, step > position.step { break }
+            for episode in 0..<shownEpisodes {
+                let points = recording.trajectory(step: step, episode: episode).map(t.pixel)
+                let colour = Palette.step(step)
+                guard let position, step == position.step else {
+                    // A finished step (or the summary): every episode, faded unless in the summary.
+                    painter.polyline(points, width: position == nil ? 2 : 1.5, colour.withAlpha(position == nil ? 150 : 70))
+                    continue
+                }
+                if episode < position.episode {
+                    painter.polyline(points, width: 2, colour.withAlpha(120))
+                } else if episode == position.episode {
+                    painter.polyline(Array(points.prefix(position.time + 1)), width: 2.5, colour)
+                }
+            }
+        }
+    }
+
+    // MARK: The panel
+
+    private func drawPanel(_ hud: HeadsUpDisplay, on painter: Painter, in panel: PixelRect) {
+        var y = panel.y
+        for line in hud.lines {
+            switch line.style {
+            case .title:
+                y += Double(painter.text(line.text, x: panel.x, y: y, size: .title, maxWidth: panel.width, Palette.text).height) + 4
+            case .body:
+                y += Double(max(painter.text(line.text, x: panel.x, y: y, size: .body, maxWidth: panel.width, Palette.text).height, 10)) + 3
+            case .muted:
+                y += Double(max(painter.text(line.text, x: panel.x, y: y, size: .body, maxWidth: panel.width, Palette.mutedText).height, 10)) + 3
+            case .step(let step):
+                let height = Double(max(painter.measure(line.text).height, 16))
+                painter.fill(PixelRect(x: panel.x, y: y + height / 2 - 6, width: 22, height: 12), Palette.step(step))
+                painter.text(line.text, x: panel.x + 30, y: y, maxWidth: panel.width - 30, Palette.text)
+                y += height + 3
+            }
+        }
+    }
+
+    /// The controls, over the scene.
+    public static let controls: [(key: String, action: String)] = [
+        ("space", "pause / play"), ("← →", "one frame back / forward"), ("↑ ↓", "faster / slower"),
+        ("0–9", "jump to adaptation step"), ("n", "next task"), ("r", "replay"),
+        ("s", "screenshot (PNG)"), ("h", "this help"), ("q, Esc", "quit"),
+    ]
+
+    private func drawHelp(on painter: Painter, in scene: PixelRect) {
+        let box = PixelRect(x: scene.x + 30, y: scene.y + 30, width: min(360, scene.width - 60), height: 40 + 24 * Double(Self.controls.count))
+        painter.fill(box, Palette.overlay)
+        painter.stroke(box, Palette.border)
+        var y = box.y + 14
+        for (key, action) in Self.controls {
+            painter.text(key, x: box.x + 16, y: y, Palette.text)
+            painter.text(action, x: box.x + 110, y: y, Palette.mutedText)
+            y += 24
+        }
+    }
+}
+#endif

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Environments
+import Experiments
+import Foundation
+
+/// What `watch` and `render` show: which policy, which held-out task, how many adaptation steps.
+struct RecordingOptions: ParsableArguments {
+    @Argument(help: "A run directory or its checkpoint file; with --random, an environment spec (a preset's name or a path).")
+    var source: String
+
+    @Flag(help: "Show a freshly initialised (random) policy on the spec given instead of a trained one.")
+    var random = false
+
+    @Option(help: "Which held-out task: the N-th of those `metarl eval --seed` draws (0 is the first).")
+    var task = 0
+
+    @Option(help: "Seed of the held-out tasks and of sampling, as in `metarl eval`.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Adaptation steps after the unadapted rollout (default 3; 0 with --random).")
+    var steps: Int?
+
+    @Option(help: "Episodes sampled per adaptation step, as evaluation samples them (40 in the MAML paper's protocol).")
+    var batch = 40
+
+    @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as `metarl eval`; --no-halve-step keeps α throughout.")
+    var halveStep = true
+
+    func validate(shownEpisodes: Int) throws {
+        guard task >= 0 else { throw ValidationError("--task must not be negative, got \(task)") }
+        if let steps, steps < 0 || steps > 9 {
+            throw ValidationError("--steps must be between 0 and 9 (the keys 0–9 jump to a step), got \(steps)")
+        }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        guard shownEpisodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(shownEpisodes)") }
+        guard shownEpisodes <= batch else {
+            throw ValidationError("--episodes (\(shownEpisodes)) cannot exceed --batch (\(batch)): only sampled episodes can be shown")
+        }
+    }
+
+    /// Records held-out task `taskIndex`: rolls out, adapts and rolls out again, as evaluation does.
+    func record(taskIndex: Int) throws -> AdaptationRecording {
+        if random {
+            return try AdaptationRecording.recordRandomPolicy(
+                spec: try EnvironmentSpec.load(source), taskIndex: taskIndex, seed: seed, steps: steps ?? 0,
+                episodes: batch, halvesStepAfterFirst: halveStep)
+        }
+        return try AdaptationRecording.record(
+            checkpoint: try Checkpoint.load(from: URL(fileURLWithPath: source)), taskIndex: taskIndex, seed: seed,
+            steps: steps ?? 3, episodes: batch, halvesStepAfterFirst: halveStep)
+    }
+}
+
+/// A picture size given as WIDTHxHEIGHT.
+struct PictureSize: ExpressibleByArgument {
+    var width: Int
+    var height: Int
+
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x").map { Int($0) }
+        guard parts.count == 2, let w = parts[0], let h = parts[1], (320...8192).contains(w), (240...8192).contains(h) else { return nil }
+        self.init(width: w, height: h)
+    }
+
+    var defaultValueDescription: String { "\(width)x\(height)" }
+}
+
+/// The message of `watch` and `render` in a build without SDL2.
+let viewerMissingMessage = """
+    this metarl was built without the Viewer trait, so it has no SDL2 viewer. Install the SDL2 \
+    packages (apt-get install libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core) and \
+    rebuild with the default traits: swift build -c release --product metarl
+    """
+
+/// A command that cannot do what was asked, for a reason that is not a malformed flag: the message
+/// is printed on its own line (no usage text) and the exit status is 2.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}

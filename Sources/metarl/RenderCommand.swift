@@ -1,0 +1,54 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Viewer
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Draw one picture of a policy adapting: the task with every trajectory before and after adaptation.",
+        discussion: """
+            Samples a held-out task as `metarl watch` does (the same --task and --seed give the same \
+            episodes), and draws the arena with the first --episodes trajectories of every \
+            adaptation step in that step's colour, and the mean returns per step beside it. Needs no \
+            display.
+
+            Examples:
+              metarl render runs/nav --out nav.png
+              metarl render runs/nav --task 3 --steps 2 --episodes 20 --out task3.png
+              metarl render --random obstacles --out obstacles.png
+            """
+    )
+
+    @OptionGroup var recording: RecordingOptions
+
+    @Option(help: "Episodes drawn per adaptation step (the first ones sampled).")
+    var episodes = 10
+
+    @Option(help: "The PNG file to write.")
+    var out: String
+
+    @Option(help: "Picture size, WIDTHxHEIGHT.")
+    var size = PictureSize(width: 1120, height: 760)
+
+    func validate() throws {
+        try recording.validate(shownEpisodes: episodes)
+        guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got \(out)") }
+        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--out: the directory \(folder) does not exist")
+        }
+    }
+
+    func run() throws {
+        #if Viewer
+        let recorded = try recording.record(taskIndex: recording.task)
+        try AdaptationViewer.renderSummary(recorded, shownEpisodes: episodes, to: out, width: size.width, height: size.height)
+        let returns = recorded.meanReturns.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+        print("wrote \(out): \(recorded.specName) task \(recorded.taskIndex), mean returns after 0…\(recorded.adaptationSteps) steps: \(returns)")
+        #else
+        throw CommandFailure(description: viewerMissingMessage)
+        #endif
+    }
+}

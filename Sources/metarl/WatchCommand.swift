@@ -1,0 +1,98 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Viewer
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Watch a policy adapt to a held-out task, in a window or recorded as PNG frames.",
+        discussion: """
+            Samples a held-out task, rolls out the policy (step 0), adapts it --steps times exactly \
+            as `metarl eval` does, rolls out after each step, and then plays it all back: one \
+            colour per adaptation step, earlier episodes faded, the robot's current position, and \
+            the returns per step beside the arena. Everything is sampled before playback starts.
+
+            Controls (also on screen with h):
+              space        pause / play
+              ← →          one frame back / forward
+              ↑ ↓          faster / slower
+              0–9          jump to that adaptation step
+              n            next held-out task
+              r            replay
+              s            screenshot (PNG, into --screenshots)
+              h            help
+              q, Esc       quit (closing the window quits too)
+
+            With --record DIR nothing is opened: every frame is written to DIR as a PNG, which works \
+            with no display at all. The viewer needs the Viewer trait (SDL2), on by default.
+
+            Examples:
+              metarl watch runs/nav
+              metarl watch runs/nav --task 7 --steps 2 --episodes 3
+              metarl watch --random sparse-semicircle
+              metarl watch runs/nav --record frames/ --episodes 2
+            """
+    )
+
+    @OptionGroup var recording: RecordingOptions
+
+    @Option(help: "Episodes shown per adaptation step (the first ones sampled).")
+    var episodes = 5
+
+    @Option(help: "Playback speed in environment steps per second (↑/↓ change it).")
+    var speed = 60.0
+
+    @Option(help: "Write every frame as PNG into this directory (new or empty) instead of opening a window.")
+    var record: String?
+
+    @Option(help: "Size of recorded frames, WIDTHxHEIGHT.")
+    var size = PictureSize(width: 1120, height: 760)
+
+    @Option(help: "Where `s` saves screenshots.")
+    var screenshots = "."
+
+    func validate() throws {
+        try recording.validate(shownEpisodes: episodes)
+        guard Playback.speeds.contains(speed) else {
+            throw ValidationError("--speed must be between \(Playback.speeds.lowerBound) and \(Playback.speeds.upperBound) steps per second, got \(speed)")
+        }
+    }
+
+    func run() throws {
+        #if Viewer
+        if let record {
+            let directory = URL(fileURLWithPath: record)
+            try prepareEmptyDirectory(directory, flag: "--record")
+            let recorded = try recording.record(taskIndex: recording.task)
+            let frames = try AdaptationViewer.recordFrames(recorded, shownEpisodes: episodes, to: directory,
+                                                           width: size.width, height: size.height)
+            print("wrote \(frames) frames to \(directory.path)")
+            return
+        }
+        let first = try recording.record(taskIndex: recording.task)
+        try AdaptationViewer.watch(
+            first, shownEpisodes: episodes, stepsPerSecond: speed, screenshots: URL(fileURLWithPath: screenshots),
+            load: { try recording.record(taskIndex: $0) }, report: { print($0) })
+        #else
+        throw CommandFailure(description: viewerMissingMessage)
+        #endif
+    }
+}
+
+/// Creates `directory` if needed and insists that it holds nothing, so that no earlier output is
+/// overwritten or mixed in.
+func prepareEmptyDirectory(_ directory: URL, flag: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw CommandFailure(description: "\(flag) \(directory.path) is a file, not a directory") }
+        let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        guard contents.isEmpty else { throw CommandFailure(description: "\(flag) \(directory.path) is not empty; give a new or empty directory") }
+    } else {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(description: "\(flag): cannot create \(directory.path): \(error.localizedDescription)")
+        }
+    }
+}
