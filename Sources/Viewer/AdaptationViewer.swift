@@ -10,9 +10,9 @@ public enum AdaptationViewer {
     /// with `load(taskIndex)` and plays it.
     /// - Parameters:
     ///   - screenshots: the folder `s` writes PNG screenshots to.
-    ///   - report: receives one line per event worth telling (a screenshot written, a task loaded).
-    /// - Throws: `WindowError` when no window can be opened, `FontError` without a font,
-    ///   `CanvasError` when a screenshot cannot be written, and whatever `load` throws.
+    ///   - report: receives one line per event worth telling (a screenshot written or not, a task loaded).
+    /// - Throws: `WindowError` when no window can be opened, `FontError` without a font, and
+    ///   whatever `load` throws.
     public static func watch(
         _ recording: AdaptationRecording, shownEpisodes: Int, stepsPerSecond: Double, screenshots: URL,
         load: (Int) throws -> AdaptationRecording, report: (String) -> Void
@@ -37,16 +37,28 @@ public enum AdaptationViewer {
                 case .replay: playback.replay()
                 case .toggleHelp: showsHelp.toggle()
                 case .screenshot:
+                    // A screenshot that cannot be written is reported; the playback goes on.
                     let size = window.size
                     let position = playback.current
                     let name = "\(renderer.recording.specName)-task\(renderer.recording.taskIndex)-step\(position.step)-frame\(playback.frame).png"
                     let path = screenshots.appendingPathComponent(name).path
-                    let canvas = try OffscreenCanvas(width: size.width, height: size.height, font: font)
-                    renderer.draw(on: canvas.painter, width: size.width, height: size.height, position: position,
-                                  stepsPerSecond: playback.stepsPerSecond)
-                    try canvas.savePNG(to: path)
-                    report("screenshot: \(path)")
+                    do {
+                        let canvas = try OffscreenCanvas(width: size.width, height: size.height, font: font)
+                        renderer.draw(on: canvas.painter, width: size.width, height: size.height, position: position,
+                                      stepsPerSecond: playback.stepsPerSecond)
+                        try canvas.savePNG(to: path)
+                        report("screenshot: \(path)")
+                    } catch {
+                        report("screenshot failed: \(error)")
+                    }
                 case .nextTask:
+                    // Sampling and adapting take a moment: say so on screen meanwhile.
+                    let size = window.size
+                    renderer.draw(on: window.painter, width: size.width, height: size.height, position: playback.current,
+                                  stepsPerSecond: playback.stepsPerSecond)
+                    window.painter.text("sampling and adapting on task \(renderer.recording.taskIndex + 1)…",
+                                        x: ViewerLayout.margin + 12, y: ViewerLayout.margin + 10, Palette.text)
+                    window.present()
                     let next = try load(renderer.recording.taskIndex + 1)
                     renderer = PointRobotRenderer(recording: next, shownEpisodes: shownEpisodes)
                     playback = Playback(timeline: renderer.timeline, stepsPerSecond: playback.stepsPerSecond)
