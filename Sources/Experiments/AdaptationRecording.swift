@@ -89,7 +89,7 @@ extension AdaptationRecording {
         return AdaptationRecording(
             specName: specName, family: family, task: task, taskIndex: taskIndex, seed: seed,
             policyDescription: policyDescription,
-            stepSizes: hyperparameters.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst).map { (a: Double) in a },
+            stepSizes: hyperparameters.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst) as [Double],
             episodes: trace)
     }
 

@@ -17,7 +17,7 @@ public struct PointRobotRenderer: Sendable {
         self.recording = recording
         self.shownEpisodes = min(shownEpisodes, recording.episodes.map(\.episodeCount).min() ?? 1)
         arena = PointRobotArena(family: recording.family, task: recording.task)
-        timeline = Timeline(lengths: recording.episodes.map { Array($0.lengths.prefix(shownEpisodes)) })
+        timeline = Timeline(lengths: recording.episodes.map { [shown = self.shownEpisodes] in Array($0.lengths.prefix(shown)) })
     }
 
     /// One picture: the playback at `position`, or with nil every shown trajectory of every step

@@ -117,6 +117,19 @@ final class ConfigurationTests {
         #expect(c == expected)
     }
 
+    /// A checkpoint's JSON written before `stepWeighting` existed still loads, with the default.
+    @Test func savedHyperparametersMissingAKeyKeepItsDefault() throws {
+        let json = #"{"innerStepSize": 0.5, "maxKL": 0.02}"#
+        let h = try JSONDecoder().decode(MAMLTRPO.Hyperparameters.self, from: Data(json.utf8))
+        var expected = MAMLTRPO.Hyperparameters()
+        expected.innerStepSize = 0.5
+        expected.maxKL = 0.02
+        #expect(h == expected && h.stepWeighting == .episode)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(MAMLTRPO.Hyperparameters.self, from: Data(#"{"stepWeighting": "trajectory"}"#.utf8))
+        }
+    }
+
     @Test func theWrittenConfigurationReadsBackEqual() throws {
         var c = TrainingConfiguration()
         c.seed = 42
