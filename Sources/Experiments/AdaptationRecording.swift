@@ -10,18 +10,18 @@ import MetaLearning
 /// seed, task `taskIndex` here is task `taskIndex` of `metarl eval`, episode for episode.
 public struct AdaptationRecording: Sendable {
     /// The spec's short name (`navigation`, …).
-    public var specName: String
-    public var family: PointRobotFamily
-    public var task: PointRobotTask
+    public let specName: String
+    public let family: PointRobotFamily
+    public let task: PointRobotTask
     /// The task's place among the held-out tasks drawn with `seed`.
-    public var taskIndex: Int
-    public var seed: UInt64
+    public let taskIndex: Int
+    public let seed: UInt64
     /// Where the policy came from: `maml-trpo (iteration 500)`, `random initialisation`, ….
-    public var policyDescription: String
+    public let policyDescription: String
     /// α of each adaptation step.
-    public var stepSizes: [Double]
+    public let stepSizes: [Double]
     /// `episodes[k]`: the episodes sampled after k adaptation steps (k = 0: the unadapted policy).
-    public var episodes: [EpisodeBatch]
+    public let episodes: [EpisodeBatch]
 
     public init(specName: String, family: PointRobotFamily, task: PointRobotTask, taskIndex: Int, seed: UInt64,
                 policyDescription: String, stepSizes: [Double], episodes: [EpisodeBatch]) {
@@ -35,14 +35,13 @@ public struct AdaptationRecording: Sendable {
         self.policyDescription = policyDescription
         self.stepSizes = stepSizes
         self.episodes = episodes
+        meanReturns = episodes.map { $0.episodeReturns.reduce(0, +) / Double($0.episodeCount) }
     }
 
     public var adaptationSteps: Int { episodes.count - 1 }
 
     /// The mean episode return after each number of adaptation steps.
-    public var meanReturns: [Double] {
-        episodes.map { $0.episodeReturns.reduce(0, +) / Double($0.episodeCount) }
-    }
+    public let meanReturns: [Double]
 
     /// The robot's positions through episode `episode` after `step` adaptation steps: the state
     /// each action was taken in, then the state the episode ended in (length + 1 points).
@@ -80,8 +79,7 @@ extension AdaptationRecording {
         taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
         precondition(taskIndex >= 0 && steps >= 0 && episodes >= 1, "task \(taskIndex), \(steps) steps, \(episodes) episodes")
-        var taskStream = RandomStream.derive(seed: seed, purpose: .evaluationTasks)
-        let task = family.sampleTasks(count: taskIndex + 1, using: &taskStream)[taskIndex]
+        let task = AdaptationEvaluation.heldOutTasks(from: family, count: taskIndex + 1, seed: seed)[taskIndex]
         let evaluation = AdaptationEvaluation(maml: MAMLTRPO(policy: policy, hyperparameters: hyperparameters),
                                               steps: steps, halvesStepAfterFirst: halvesStepAfterFirst)
         let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: episodes), policy: policy)

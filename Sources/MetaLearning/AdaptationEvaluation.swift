@@ -35,6 +35,15 @@ public struct AdaptationEvaluation: Sendable {
         self.halvesStepAfterFirst = halvesStepAfterFirst
     }
 
+    /// The first `count` held-out tasks of `seed`: drawn from a stream kept apart from the training
+    /// tasks. Task i is the same for any `count` > i, so one task can be looked at on its own.
+    public static func heldOutTasks<Distribution: TaskDistribution>(
+        from distribution: Distribution, count: Int, seed: UInt64
+    ) -> [Distribution.Task] {
+        var stream = RandomStream.derive(seed: seed, purpose: .evaluationTasks)
+        return distribution.sampleTasks(count: count, using: &stream)
+    }
+
     /// Returns after 0…`steps` adaptation steps on every task, tasks spread over `threads`.
     /// - Parameter seed: the seed of the sampling streams (task i uses its own stream).
     /// - Throws: `BaselineError` when a task's episodes cannot be fitted.

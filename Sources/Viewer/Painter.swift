@@ -105,12 +105,8 @@ public final class Painter {
     @discardableResult
     public func text(_ string: String, x: Double, y: Double, size: TextSize = .body, maxWidth: Double = .infinity,
                      _ color: Color) -> (width: Int, height: Int) {
-        var shown = string
-        if Double(measure(shown, size: size).width) > maxWidth {
-            while !shown.isEmpty && Double(measure(shown + "…", size: size).width) > maxWidth { shown.removeLast() }
-            shown += "…"
-        }
-        return text?.draw(shown, x: x, y: y, size: size, color: color) ?? (0, 0)
+        guard let text else { return (0, 0) }
+        return text.draw(text.fitted(string, size: size, maxWidth: maxWidth), x: x, y: y, size: size, color: color)
     }
 
     /// The size `string` would take.

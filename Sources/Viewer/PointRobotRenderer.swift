@@ -11,13 +11,18 @@ public struct PointRobotRenderer: Sendable {
     public let shownEpisodes: Int
     public let arena: PointRobotArena
     public let timeline: Timeline
+    /// `paths[s][e]`: the positions of shown episode e after s adaptation steps, in world units
+    /// (read out of the episodes once; every frame only maps them to pixels).
+    private let paths: [[[Point2]]]
 
     public init(recording: AdaptationRecording, shownEpisodes: Int) {
         precondition(shownEpisodes >= 1, "show at least one episode")
         self.recording = recording
         self.shownEpisodes = min(shownEpisodes, recording.episodes.map(\.episodeCount).min() ?? 1)
         arena = PointRobotArena(family: recording.family, task: recording.task)
-        timeline = Timeline(lengths: recording.episodes.map { [shown = self.shownEpisodes] in Array($0.lengths.prefix(shown)) })
+        let shown = self.shownEpisodes
+        timeline = Timeline(lengths: recording.episodes.map { Array($0.lengths.prefix(shown)) })
+        paths = recording.episodes.indices.map { step in (0..<shown).map { recording.trajectory(step: step, episode: $0) } }
     }
 
     /// One picture: the playback at `position`, or with nil every shown trajectory of every step
@@ -33,7 +38,7 @@ public struct PointRobotRenderer: Sendable {
         drawTrajectories(on: painter, transform, upTo: position)
         drawGoal(on: painter, transform)
         if let position {
-            let points = recording.trajectory(step: position.step, episode: position.episode)
+            let points = paths[position.step][position.episode]
             let here = transform.pixel(points[min(position.time, points.count - 1)])
             painter.fillCircle(center: here, radius: 7, Palette.agentOutline)
             painter.fillCircle(center: here, radius: 5.5, Palette.step(position.step))
@@ -87,7 +92,7 @@ public struct PointRobotRenderer: Sendable {
         for step in 0...recording.adaptationSteps {
             if let position, step > position.step { break }
             for episode in 0..<shownEpisodes {
-                let points = recording.trajectory(step: step, episode: episode).map(t.pixel)
+                let points = paths[step][episode].map(t.pixel)
                 let colour = Palette.step(step)
                 guard let position, step == position.step else {
                     // A finished step (or the summary): every episode, faded unless in the summary.

@@ -64,6 +64,12 @@ final class TextCache {
     private let font: FontFile
     private var fonts: [Int32: OpaquePointer] = [:]
     private var textures: [Key: (texture: OpaquePointer, width: Int32, height: Int32)] = [:]
+    private struct FitKey: Hashable {
+        var text: String
+        var size: Int32
+        var maxWidth: Double
+    }
+    private var fits: [FitKey: String] = [:]
     private static let capacity = 512
 
     init(renderer: OpaquePointer, font: FontFile) {
@@ -93,6 +99,22 @@ final class TextCache {
         var w: Int32 = 0, h: Int32 = 0
         TTF_SizeUTF8(handle, string, &w, &h)
         return (Int(w), Int(h))
+    }
+
+    /// `string`, or as much of it as fits in `maxWidth` followed by "…"; worked out once per
+    /// string and width, since the display draws the same lines every frame.
+    func fitted(_ string: String, size: TextSize, maxWidth: Double) -> String {
+        guard maxWidth.isFinite else { return string }
+        let key = FitKey(text: string, size: size.rawValue, maxWidth: maxWidth)
+        if let known = fits[key] { return known }
+        var shown = string
+        if Double(measure(shown, size: size).width) > maxWidth {
+            while !shown.isEmpty && Double(measure(shown + "…", size: size).width) > maxWidth { shown.removeLast() }
+            shown += "…"
+        }
+        if fits.count >= Self.capacity { fits.removeAll(keepingCapacity: true) }
+        fits[key] = shown
+        return shown
     }
 
     private func open(_ size: TextSize) -> OpaquePointer? {

@@ -67,8 +67,7 @@ struct EvalCommand: ParsableCommand {
             var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
             parameters = manifest.policy.initialParameters(as: Float.self, using: &rng)
         }
-        var taskStream = RandomStream.derive(seed: seed, purpose: .evaluationTasks)
-        let heldOut = manifest.family.sampleTasks(count: tasks, using: &taskStream)
+        let heldOut = AdaptationEvaluation.heldOutTasks(from: manifest.family, count: tasks, seed: seed)
         let sampler = EpisodeSampler(
             environment: PointRobotBatch(family: manifest.family, count: episodes),
             policy: manifest.policy)
