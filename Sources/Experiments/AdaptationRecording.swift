@@ -111,6 +111,7 @@ extension AdaptationRecording {
         let family: PointRobotFamily
         switch spec.family {
         case .pointRobot(let pointRobot): family = pointRobot
+        case .gridworld: throw RunError.invalidConfiguration(key: "spec", reason: "gridworld recording is not wired yet")
         }
         let configuration = TrainingConfiguration()
         let policy = GaussianMLPPolicy(observationSize: family.observationSize, actionSize: 2,

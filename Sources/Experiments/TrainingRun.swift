@@ -56,6 +56,7 @@ public struct TrainingRun {
     static func pointRobot(_ spec: EnvironmentSpec) throws -> PointRobotFamily {
         switch spec.family {
         case .pointRobot(let family): return family
+        case .gridworld: throw RunError.invalidConfiguration(key: "spec", reason: "gridworld training is not wired yet")
         }
     }
 

@@ -52,6 +52,9 @@ struct EnvsCommand: ParsableCommand {
         @Option(help: "Seed for the sampled tasks.")
         var seed: UInt64 = 0
 
+        @Flag(inversion: .prefixedNo, help: "Gridworlds: print a sampled task's map.")
+        var showMap = true
+
         func validate() throws {
             guard tasks >= 0 else { throw ValidationError("--tasks must not be negative, got \(tasks)") }
         }
@@ -73,6 +76,22 @@ struct EnvsCommand: ParsableCommand {
                     if family.damping.range.upperBound > 0 { line += String(format: "  damping %.3f", task.damping) }
                     if !task.obstacles.isEmpty { line += "  obstacles " + task.obstacles.map { String(format: "(%+.2f, %+.2f; r %.2f)", $0.center.x, $0.center.y, $0.radius) }.joined(separator: " ") }
                     print(line)
+                }
+            case .gridworld(let family):
+                for (key, value) in family.parameterLines {
+                    print("  \(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)")
+                }
+                var rng = RandomStream.derive(seed: seed, purpose: .trainingTasks)
+                if tasks > 0 { print("sampled tasks (seed \(seed)):") }
+                for (i, task) in family.sampleTasks(count: tasks, using: &rng).enumerated() {
+                    var line = "  \(i)  goal \(task.goals.map(\.description).joined(separator: " "))  start \(task.start) facing \(Heading.names[task.startHeading])"
+                    if family.slip.range.upperBound > 0 { line += String(format: "  slip %.3f", task.slip) }
+                    if family.permutesActions { line += "  actions → \(task.actionPermutation)" }
+                    print(line)
+                }
+                if tasks > 0, let first = family.sampleTasks(count: 1, using: &rng).first, showMap {
+                    print("a sampled map:")
+                    print(first.map.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 }
             }
         }

@@ -4,11 +4,13 @@ import TOMLKit
 /// The family a spec describes, with its resolved parameters.
 public enum EnvironmentFamily: Sendable, Equatable {
     case pointRobot(PointRobotFamily)
+    case gridworld(GridworldFamily)
 
     /// The family's name as written in specs.
     public var name: String {
         switch self {
         case .pointRobot: "point-robot"
+        case .gridworld: "gridworld"
         }
     }
 }
@@ -60,11 +62,13 @@ public struct EnvironmentSpec: Sendable, Equatable {
         } catch {
             throw SpecError(file: label, message: "cannot read the file (\(error.localizedDescription))")
         }
-        return try parse(contents, file: label, name: file.deletingPathExtension().lastPathComponent, path: file.path)
+        return try parse(contents, file: label, name: file.deletingPathExtension().lastPathComponent, path: file.path,
+                         directory: file.deletingLastPathComponent())
     }
 
-    /// Validates spec text; `file` is used in error messages.
-    public static func parse(_ contents: String, file: String, name: String, path: String = "") throws -> EnvironmentSpec {
+    /// Validates spec text; `file` is used in error messages, `directory` to find map files.
+    public static func parse(_ contents: String, file: String, name: String, path: String = "",
+                             directory: URL? = nil) throws -> EnvironmentSpec {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: contents)
@@ -81,8 +85,10 @@ public struct EnvironmentSpec: Sendable, Equatable {
         switch familyName {
         case "point-robot":
             family = .pointRobot(try PointRobotFamily(spec: &spec))
+        case "gridworld":
+            family = .gridworld(try GridworldFamily(spec: &spec, directory: directory))
         default:
-            throw spec.error("family", "unknown family \"\(familyName)\"; known: point-robot")
+            throw spec.error("family", "unknown family \"\(familyName)\"; known: point-robot, gridworld")
         }
         try spec.finish()
         return EnvironmentSpec(name: name, path: path, description: description, family: family)
