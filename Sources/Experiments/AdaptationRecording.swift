@@ -11,8 +11,8 @@ import MetaLearning
 public struct AdaptationRecording: Sendable {
     /// The spec's short name (`navigation`, …).
     public let specName: String
-    public let family: PointRobotFamily
-    public let task: PointRobotTask
+    public let family: EnvironmentFamily
+    public let task: EnvironmentTask
     /// The task's place among the held-out tasks drawn with `seed`.
     public let taskIndex: Int
     public let seed: UInt64
@@ -23,7 +23,7 @@ public struct AdaptationRecording: Sendable {
     /// `episodes[k]`: the episodes sampled after k adaptation steps (k = 0: the unadapted policy).
     public let episodes: [EpisodeBatch]
 
-    public init(specName: String, family: PointRobotFamily, task: PointRobotTask, taskIndex: Int, seed: UInt64,
+    public init(specName: String, family: EnvironmentFamily, task: EnvironmentTask, taskIndex: Int, seed: UInt64,
                 policyDescription: String, stepSizes: [Double], episodes: [EpisodeBatch]) {
         precondition(!episodes.isEmpty && stepSizes.count == episodes.count - 1,
                      "\(episodes.count) batches of episodes need \(max(episodes.count - 1, 0)) step sizes, got \(stepSizes.count)")
@@ -43,7 +43,13 @@ public struct AdaptationRecording: Sendable {
     /// The mean episode return after each number of adaptation steps.
     public let meanReturns: [Double]
 
-    /// The robot's positions through episode `episode` after `step` adaptation steps: the state
+    /// The point-robot family and task, for a point-robot recording.
+    public var pointRobot: (family: PointRobotFamily, task: PointRobotTask)? {
+        guard case .pointRobot(let family) = family, case .pointRobot(let task) = task else { return nil }
+        return (family, task)
+    }
+
+    /// A point robot's positions through episode `episode` after `step` adaptation steps: the state
     /// each action was taken in, then the state the episode ended in (length + 1 points).
     public func trajectory(step: Int, episode: Int) -> [Point2] {
         let batch = episodes[step]
@@ -74,16 +80,15 @@ extension AdaptationRecording {
     ///   - halvesStepAfterFirst: α for the first step and α/2 after it (the paper's protocol).
     /// - Throws: `BaselineError` when the episodes cannot be fitted.
     public static func record(
-        specName: String, family: PointRobotFamily, policy: GaussianMLPPolicy, parameters: [Tensor<Float>],
+        specName: String, family: EnvironmentFamily, policy: Policy, parameters: [Tensor<Float>],
         hyperparameters: MAMLTRPO.Hyperparameters, policyDescription: String,
         taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
         precondition(taskIndex >= 0 && steps >= 0 && episodes >= 1, "task \(taskIndex), \(steps) steps, \(episodes) episodes")
-        let task = AdaptationEvaluation.heldOutTasks(from: family, count: taskIndex + 1, seed: seed)[taskIndex]
         let evaluation = AdaptationEvaluation(maml: MAMLTRPO(policy: policy, hyperparameters: hyperparameters),
                                               steps: steps, halvesStepAfterFirst: halvesStepAfterFirst)
-        let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: episodes), policy: policy)
-        let trace = try evaluation.trace(parameters, task: task, taskIndex: taskIndex, sampler: sampler, seed: seed)
+        let sampler = FamilySampler(family: family, policy: policy, episodes: episodes)
+        let (task, trace) = try sampler.trace(evaluation, parameters: parameters, taskIndex: taskIndex, seed: seed)
         return AdaptationRecording(
             specName: specName, family: family, task: task, taskIndex: taskIndex, seed: seed,
             policyDescription: policyDescription,
@@ -108,14 +113,9 @@ extension AdaptationRecording {
     public static func recordRandomPolicy(
         spec: EnvironmentSpec, taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
-        let family: PointRobotFamily
-        switch spec.family {
-        case .pointRobot(let pointRobot): family = pointRobot
-        case .gridworld: throw RunError.invalidConfiguration(key: "spec", reason: "gridworld recording is not wired yet")
-        }
+        let family = spec.family
         let configuration = TrainingConfiguration()
-        let policy = GaussianMLPPolicy(observationSize: family.observationSize, actionSize: 2,
-                                       hidden: configuration.hidden, activation: configuration.activation)
+        let policy = FamilySampler.policy(for: family, hidden: configuration.hidden, activation: configuration.activation)
         var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
         let parameters = policy.initialParameters(as: Float.self, using: &rng)
         return try record(

@@ -17,12 +17,12 @@ public struct Checkpoint: Sendable {
         public var configuration: TrainingConfiguration
         /// The environment spec's name and the family it resolved to.
         public var specName: String
-        public var family: PointRobotFamily
-        public var policy: GaussianMLPPolicy
+        public var family: EnvironmentFamily
+        public var policy: Policy
         public var randomStreams = "derived from (seed, purpose, iteration); nothing to restore"
 
         public init(iteration: Int, configuration: TrainingConfiguration, specName: String,
-                    family: PointRobotFamily, policy: GaussianMLPPolicy) {
+                    family: EnvironmentFamily, policy: Policy) {
             self.iteration = iteration
             self.configuration = configuration
             self.specName = specName
@@ -43,10 +43,7 @@ public struct Checkpoint: Sendable {
     public static let manifestFile = "checkpoint.json"
 
     /// Names of the parameters in the safetensors file, in the policy's order.
-    static func parameterNames(for policy: GaussianMLPPolicy) -> [String] {
-        let layers = policy.network.layerSizes.count - 1
-        return (0..<layers).flatMap { ["policy.mean.\($0).weight", "policy.mean.\($0).bias"] } + ["policy.log_std"]
-    }
+    static func parameterNames(for policy: Policy) -> [String] { policy.parameterNames }
 
     /// Writes both files atomically, parameters first, so the manifest never names parameters
     /// that are not on disk.

@@ -18,7 +18,7 @@ public struct IterationReport: Sendable, Equatable {
     public var environmentSteps: Int
 }
 
-/// Meta-training on the point-robot family with MAML-TRPO: sample a meta-batch of tasks, collect
+/// Meta-training on any environment family with MAML-TRPO: sample a meta-batch of tasks, collect
 /// and adapt on each (in parallel), take one TRPO meta-update. The `pretrained` algorithm is the
 /// same loop with no inner steps: multi-task TRPO, one policy for all tasks (the MAML paper's
 /// "pretrained" baseline, which evaluation then fine-tunes with the same α).
@@ -28,28 +28,26 @@ public struct IterationReport: Sendable, Equatable {
 /// runs resume exactly and do not depend on the thread count.
 public struct MetaTrainer: Sendable {
     public let configuration: TrainingConfiguration
-    public let family: PointRobotFamily
+    public let family: EnvironmentFamily
     public let maml: MAMLTRPO
-    public let sampler: EpisodeSampler<PointRobotBatch>
+    public let sampler: FamilySampler
     public private(set) var parameters: [Tensor<Float>]
     /// Meta-iterations completed.
     public private(set) var iteration: Int
 
-    public init(configuration: TrainingConfiguration, family: PointRobotFamily) {
+    public init(configuration: TrainingConfiguration, family: EnvironmentFamily) {
         self.configuration = configuration
         self.family = family
-        let policy = GaussianMLPPolicy(observationSize: family.observationSize, actionSize: 2,
-                                       hidden: configuration.hidden, activation: configuration.activation)
+        let policy = FamilySampler.policy(for: family, hidden: configuration.hidden, activation: configuration.activation)
         maml = MAMLTRPO(policy: policy, hyperparameters: configuration.trainingHyperparameters)
-        sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: configuration.fastBatchSize),
-                                 policy: policy)
+        sampler = FamilySampler(family: family, policy: policy, episodes: configuration.fastBatchSize)
         var rng = RandomStream.derive(seed: configuration.seed, purpose: .parameterInitialisation)
         parameters = policy.initialParameters(as: Float.self, using: &rng)
         iteration = 0
     }
 
     /// Continues from saved parameters after `iteration` completed meta-iterations.
-    public init(configuration: TrainingConfiguration, family: PointRobotFamily, parameters: [Tensor<Float>], iteration: Int) {
+    public init(configuration: TrainingConfiguration, family: EnvironmentFamily, parameters: [Tensor<Float>], iteration: Int) {
         self.init(configuration: configuration, family: family)
         precondition(parameters.map(\.shape) == maml.policy.parameterShapes,
                      "saved parameters \(parameters.map(\.shape)) do not fit the policy \(maml.policy.parameterShapes)")
@@ -57,24 +55,14 @@ public struct MetaTrainer: Sendable {
         self.iteration = iteration
     }
 
-    /// The tasks of meta-iteration `index`.
-    public func tasks(forIteration index: Int) -> [PointRobotTask] {
-        var rng = RandomStream.derive(seed: configuration.seed, purpose: .trainingTasks, index: index)
-        return family.sampleTasks(count: configuration.metaBatchSize, using: &rng)
-    }
-
     /// Runs the next meta-iteration.
     /// - Throws: `BaselineError` when a task's episodes cannot be fitted (non-finite values).
     public mutating func runIteration() throws -> IterationReport {
         let clock = ContinuousClock()
         let start = clock.now
-        let tasks = tasks(forIteration: iteration)
-        let (theta, maml, sampler, seed, iteration) = (parameters, self.maml, self.sampler, configuration.seed, self.iteration)
-        let metaBatch = tasks.count
-        let rollouts = try Parallel.map(metaBatch, threads: configuration.threads) { index in
-            var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: iteration * metaBatch + index)
-            return try maml.collect(task: tasks[index], parameters: theta, sampler: sampler, using: &rng).rollout
-        }
+        let theta = parameters
+        let rollouts = try sampler.collectMetaBatch(maml: maml, parameters: theta, seed: configuration.seed, iteration: iteration,
+                                                    count: configuration.metaBatchSize, threads: configuration.threads)
         let sampled = clock.now
         let (updated, update) = maml.update(theta, rollouts: rollouts, threads: configuration.threads)
         parameters = updated

@@ -33,9 +33,9 @@ public struct TrainingBenchmark: Sendable {
     }
 
     public var configuration: TrainingConfiguration
-    public var family: PointRobotFamily
+    public var family: EnvironmentFamily
 
-    public init(configuration: TrainingConfiguration, family: PointRobotFamily) {
+    public init(configuration: TrainingConfiguration, family: EnvironmentFamily) {
         self.configuration = configuration
         self.family = family
     }

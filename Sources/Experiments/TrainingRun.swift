@@ -18,7 +18,6 @@ public struct TrainingRun {
     /// Prepares a new run in `directory`, which must not exist yet or be empty.
     public static func start(configuration: TrainingConfiguration, spec: EnvironmentSpec, directory: URL) throws -> TrainingRun {
         try configuration.validate()
-        let family = try pointRobot(spec)
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
@@ -33,7 +32,7 @@ public struct TrainingRun {
         }
         try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
         return TrainingRun(directory: directory, spec: spec,
-                           trainer: MetaTrainer(configuration: configuration, family: family),
+                           trainer: MetaTrainer(configuration: configuration, family: spec.family),
                            log: ProgressLog(directory: directory))
     }
 
@@ -46,18 +45,11 @@ public struct TrainingRun {
         if let threads { configuration.threads = threads }
         try configuration.validate()
         let manifest = checkpoint.manifest
-        let spec = EnvironmentSpec(name: manifest.specName, path: "", description: "", family: .pointRobot(manifest.family))
+        let spec = EnvironmentSpec(name: manifest.specName, path: "", description: "", family: manifest.family)
         let trainer = MetaTrainer(configuration: configuration, family: manifest.family,
                                   parameters: checkpoint.parameters, iteration: manifest.iteration)
         return TrainingRun(directory: directory, spec: spec, trainer: trainer,
                            log: try ProgressLog(resumingIn: directory, upTo: manifest.iteration))
-    }
-
-    static func pointRobot(_ spec: EnvironmentSpec) throws -> PointRobotFamily {
-        switch spec.family {
-        case .pointRobot(let family): return family
-        case .gridworld: throw RunError.invalidConfiguration(key: "spec", reason: "gridworld training is not wired yet")
-        }
     }
 
     /// Runs the remaining iterations, logging and checkpointing after each; `report` sees every

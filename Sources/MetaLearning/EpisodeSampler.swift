@@ -1,16 +1,16 @@
 import Autodiff
 import Environments
 
-/// Rolls out a Gaussian policy in a batch of environments, one episode per environment.
+/// Rolls out a policy in a batch of environments, one episode per environment.
 ///
 /// The batch is a value: each call works on its own copy, so tasks can be sampled concurrently
 /// from one sampler.
 public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
     /// A batch whose size is the number of episodes per sample (MAML's `fast-batch-size`).
     public let environment: Environment
-    public let policy: GaussianMLPPolicy
+    public let policy: Policy
 
-    public init(environment: Environment, policy: GaussianMLPPolicy) {
+    public init(environment: Environment, policy: Policy) {
         precondition(environment.autoreset == .disabled, "episodic sampling needs autoreset disabled")
         precondition(environment.observationSize == policy.observationSize,
                      "policy observes \(policy.observationSize) values, environment gives \(environment.observationSize)")

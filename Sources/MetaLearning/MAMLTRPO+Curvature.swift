@@ -28,7 +28,7 @@ extension MAMLTRPO {
         /// The meta-gradient Jᵀ∇_θ'L, flattened.
         public let metaGradient: Tensor<Scalar>
         /// π_old: the adapted policy on the validation observations, detached.
-        public let reference: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>)
+        public let reference: ActionDistribution<Scalar>
 
         init(maml: MAMLTRPO, parameters: [Tensor<Scalar>], rollout: TaskRollout<Scalar>) {
             let h = maml.hyperparameters
@@ -48,7 +48,7 @@ extension MAMLTRPO {
             let adapted = theta.map { Tensor.variable($0) }
             let valid = rollout.valid
             let current = policy.distribution(valid.observations, parameters: adapted)
-            let reference = (mean: current.mean.detached, logStd: current.logStd.detached)
+            let reference = current.detached
             // At θ' the ratio π/π_old is 1 in value; its gradient is ∇ log π.
             let (loss, kl) = MAMLTRPO.outerObjective(current, reference: reference, on: valid)
 

@@ -107,10 +107,10 @@ public struct MAMLTRPO: Sendable {
         public var secondsLineSearch: Double
     }
 
-    public let policy: GaussianMLPPolicy
+    public let policy: Policy
     public let hyperparameters: Hyperparameters
 
-    public init(policy: GaussianMLPPolicy, hyperparameters: Hyperparameters = Hyperparameters()) {
+    public init(policy: Policy, hyperparameters: Hyperparameters = Hyperparameters()) {
         self.policy = policy
         self.hyperparameters = hyperparameters
     }
@@ -148,8 +148,8 @@ public struct MAMLTRPO: Sendable {
     /// identity (the adapted values are added to θ as a constant offset).
     public func surrogate<Scalar>(
         _ theta: [Tensor<Scalar>], rollout: TaskRollout<Scalar>,
-        reference: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>)?, differentiable: Bool
-    ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>, reference: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>)) {
+        reference: ActionDistribution<Scalar>?, differentiable: Bool
+    ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>, reference: ActionDistribution<Scalar>) {
         let h = hyperparameters
         let exact = differentiable && !h.firstOrder
         var adapted = InnerLoop.adapt(theta, policy: policy, batches: rollout.train, stepSizes: h.innerStepSizes(),
@@ -158,7 +158,7 @@ public struct MAMLTRPO: Sendable {
             adapted = zip(theta, adapted).map { t, a in t + (a - t.detached) }
         }
         let current = policy.distribution(rollout.valid.observations, parameters: adapted)
-        let old = reference ?? (current.mean.detached, current.logStd.detached)
+        let old = reference ?? current.detached
         let (loss, kl) = Self.outerObjective(current, reference: old, on: rollout.valid)
         return (loss, kl, old)
     }
@@ -166,13 +166,11 @@ public struct MAMLTRPO: Sendable {
     /// The TRPO surrogate −E[π/π_old · Â'] and the mean KL(π ‖ π_old) on a validation batch,
     /// for the adapted policy `current`.
     static func outerObjective<Scalar>(
-        _ current: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>),
-        reference old: (mean: Tensor<Scalar>, logStd: Tensor<Scalar>), on valid: PolicyGradientBatch<Scalar>
+        _ current: ActionDistribution<Scalar>, reference old: ActionDistribution<Scalar>, on valid: PolicyGradientBatch<Scalar>
     ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>) {
-        let logRatio = GaussianMLPPolicy.logProbability(of: valid.actions, mean: current.mean, logStd: current.logStd)
-            - GaussianMLPPolicy.logProbability(of: valid.actions, mean: old.mean, logStd: old.logStd)
+        let logRatio = current.logProbability(of: valid.actions) - old.logProbability(of: valid.actions)
         let loss = -(logRatio.exp() * valid.weightedAdvantages).sum()
-        let kl = (GaussianMLPPolicy.klDivergence(from: current, to: old) * valid.stepWeights).sum()
+        let kl = (current.klDivergence(to: old) * valid.stepWeights).sum()
         return (loss, kl)
     }
 

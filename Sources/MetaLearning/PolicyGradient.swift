@@ -32,7 +32,7 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
 
     /// The REINFORCE loss −Σ_t w_t log π_θ(a_t|s_t) Â_t: with `.episode` weights, −mean over
     /// episodes of (1/T) Σ_t log π_θ(a_t|s_t) Â_t.
-    public func reinforceLoss(policy: GaussianMLPPolicy, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
+    public func reinforceLoss(policy: Policy, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
         -(policy.logProbability(of: actions, at: observations, parameters: parameters) * weightedAdvantages).sum()
     }
 }
@@ -46,7 +46,7 @@ public enum InnerLoop {
     ///   - createGraph: keep the steps differentiable (exact second-order MAML); otherwise the
     ///     adapted parameters are plain values (first-order MAML, sampling, evaluation).
     public static func adapt<Scalar>(
-        _ parameters: [Tensor<Scalar>], policy: GaussianMLPPolicy, batches: [PolicyGradientBatch<Scalar>],
+        _ parameters: [Tensor<Scalar>], policy: Policy, batches: [PolicyGradientBatch<Scalar>],
         stepSizes: [Scalar], createGraph: Bool
     ) -> [Tensor<Scalar>] {
         precondition(stepSizes.count == batches.count, "\(stepSizes.count) step sizes for \(batches.count) inner steps")

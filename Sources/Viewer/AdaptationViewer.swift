@@ -63,7 +63,7 @@ public enum AdaptationViewer {
                     renderer = PointRobotRenderer(recording: next, shownEpisodes: shownEpisodes)
                     playback = Playback(timeline: renderer.timeline, stepsPerSecond: playback.stepsPerSecond)
                     window.setTitle(title(next))
-                    report("task \(next.taskIndex): goal \(HeadsUpDisplay.point(next.task.goal))")
+                    report("task \(next.taskIndex): goal \(next.pointRobot.map { HeadsUpDisplay.point($0.task.goal) } ?? "?")")
                 }
             }
             let now = ViewerWindow.now()

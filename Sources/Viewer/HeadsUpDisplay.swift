@@ -26,7 +26,7 @@ public struct HeadsUpDisplay: Sendable, Equatable {
         add("\(recording.specName) · point robot", .title)
         add("policy: \(recording.policyDescription)", .muted)
         add("task \(recording.taskIndex) of seed \(recording.seed)")
-        for detail in Self.taskDetails(recording.task, family: recording.family) { add("  \(detail)", .muted) }
+        for detail in recording.pointRobot.map({ Self.taskDetails($0.task, family: $0.family) }) ?? [] { add("  \(detail)", .muted) }
         if let first = recording.stepSizes.first {
             let later = recording.stepSizes.dropFirst().first
             add(later.map { $0 == first ? "α = \(Self.short(first)) every step" : "α = \(Self.short(first)), then \(Self.short($0))" }

@@ -10,6 +10,8 @@ public struct PointRobotRenderer: Sendable {
     /// Episodes drawn per adaptation step (the first ones sampled).
     public let shownEpisodes: Int
     public let arena: PointRobotArena
+    let family: PointRobotFamily
+    let task: PointRobotTask
     public let timeline: Timeline
     /// `paths[s][e]`: the positions of shown episode e after s adaptation steps, in world units
     /// (read out of the episodes once; every frame only maps them to pixels).
@@ -19,7 +21,10 @@ public struct PointRobotRenderer: Sendable {
         precondition(shownEpisodes >= 1, "show at least one episode")
         self.recording = recording
         self.shownEpisodes = min(shownEpisodes, recording.episodes.map(\.episodeCount).min() ?? 1)
-        arena = PointRobotArena(family: recording.family, task: recording.task)
+        guard let (family, task) = recording.pointRobot else { preconditionFailure("a point-robot renderer for a \(recording.family.name) recording") }
+        self.family = family
+        self.task = task
+        arena = PointRobotArena(family: family, task: task)
         let shown = self.shownEpisodes
         timeline = Timeline(lengths: recording.episodes.map { Array($0.lengths.prefix(shown)) })
         paths = recording.episodes.indices.map { step in (0..<shown).map { recording.trajectory(step: step, episode: $0) } }
@@ -71,16 +76,16 @@ public struct PointRobotRenderer: Sendable {
             k += 1
         }
         painter.stroke(t.area, Palette.border)
-        for obstacle in recording.task.obstacles {
+        for obstacle in task.obstacles {
             painter.fillCircle(center: t.pixel(obstacle.center), radius: t.pixels(obstacle.radius), Palette.obstacle)
         }
-        let start = t.pixel(recording.task.start)
+        let start = t.pixel(task.start)
         painter.fill(PixelRect(x: start.x - 4, y: start.y - 4, width: 8, height: 8), Palette.start)
     }
 
     private func drawGoal(on painter: Painter, _ t: ArenaTransform) {
-        let goal = t.pixel(recording.task.goal)
-        let radius = recording.family.reward.goalRadius
+        let goal = t.pixel(task.goal)
+        let radius = family.reward.goalRadius
         if radius > 0 {
             painter.fillCircle(center: goal, radius: t.pixels(radius), Palette.goal.withAlpha(28))
             painter.strokeCircle(center: goal, radius: t.pixels(radius), width: 1.5, Palette.goal.withAlpha(150))

@@ -38,8 +38,7 @@ struct BenchTrainCommand: ParsableCommand {
         configuration.spec = spec
         configuration.iterations = iterations
         configuration.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard case .pointRobot(let family) = loaded.family else { return }
-        let result = try TrainingBenchmark(configuration: configuration, family: family).run()
+        let result = try TrainingBenchmark(configuration: configuration, family: loaded.family).run()
         if json {
             try printJSON(result)
         } else {

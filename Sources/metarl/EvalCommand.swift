@@ -67,13 +67,10 @@ struct EvalCommand: ParsableCommand {
             var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
             parameters = manifest.policy.initialParameters(as: Float.self, using: &rng)
         }
-        let heldOut = AdaptationEvaluation.heldOutTasks(from: manifest.family, count: tasks, seed: seed)
-        let sampler = EpisodeSampler(
-            environment: PointRobotBatch(family: manifest.family, count: episodes),
-            policy: manifest.policy)
+        let sampler = FamilySampler(family: manifest.family, policy: manifest.policy, episodes: episodes)
         let evaluation = AdaptationEvaluation(maml: maml, steps: steps, halvesStepAfterFirst: halveStep)
-        let results = try evaluation.evaluate(parameters, tasks: heldOut, sampler: sampler, seed: seed,
-                                              threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let results = try sampler.evaluate(evaluation, parameters: parameters, taskCount: tasks, seed: seed,
+                                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if json {
             struct Report: Encodable {
                 var steps: [AdaptationEvaluation.Step]

@@ -41,12 +41,12 @@ struct CheckpointTests {
     }
 
     func checkpoint(hidden: [Int] = [4]) -> Checkpoint {
-        let policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: hidden, activation: .tanh)
+        let policy = Policy.gaussian(GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: hidden, activation: .tanh))
         var rng = RandomStream.derive(seed: 5, purpose: .parameterInitialisation)
         var configuration = TrainingConfiguration()
         configuration.hidden = hidden
         return Checkpoint(manifest: .init(iteration: 7, configuration: configuration, specName: "navigation",
-                                          family: .navigation, policy: policy),
+                                          family: .pointRobot(.navigation), policy: policy),
                           parameters: policy.initialParameters(as: Float.self, using: &rng))
     }
 
@@ -68,7 +68,7 @@ struct CheckpointTests {
         try checkpoint(hidden: [4]).save(in: directory)
         // Rewrite the manifest to claim a wider policy than the tensors hold.
         var manifest = checkpoint(hidden: [4]).manifest
-        manifest.policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [8], activation: .tanh)
+        manifest.policy = .gaussian(GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [8], activation: .tanh))
         try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("checkpoint.json"))
         #expect {
             try Checkpoint.load(from: directory)

@@ -85,12 +85,9 @@ struct TrainingRunTests {
         let checkpoint = try Checkpoint.load(from: directory)
         #expect(checkpoint.manifest.iteration == 4)
         let maml = MAMLTRPO(policy: checkpoint.manifest.policy, hyperparameters: c.maml)
-        var taskStream = RandomStream.derive(seed: 1, purpose: .evaluationTasks)
-        let tasks = checkpoint.manifest.family.sampleTasks(count: 6, using: &taskStream)
-        let sampler = EpisodeSampler(environment: PointRobotBatch(family: checkpoint.manifest.family, count: 5),
-                                     policy: checkpoint.manifest.policy)
-        let steps = try AdaptationEvaluation(maml: maml, steps: 2, halvesStepAfterFirst: false)
-            .evaluate(checkpoint.parameters, tasks: tasks, sampler: sampler, seed: 1, threads: 2)
+        let sampler = FamilySampler(family: checkpoint.manifest.family, policy: checkpoint.manifest.policy, episodes: 5)
+        let steps = try sampler.evaluate(AdaptationEvaluation(maml: maml, steps: 2, halvesStepAfterFirst: false),
+                                         parameters: checkpoint.parameters, taskCount: 6, seed: 1, threads: 2)
         #expect(steps.map(\.step) == [0, 1, 2])
         #expect(steps.allSatisfy { $0.taskReturns.count == 6 && $0.standardError > 0 })
         // Returns of 15-step episodes with reward −distance ≤ 0 lie in [−15·(√2·0.5 + 1.5·√2), 0].

@@ -15,7 +15,7 @@ struct EpisodeSamplerTests {
         let policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [8], activation: .tanh)
         var rng = testGenerator(5)
         let theta = policy.initialParameters(as: Float.self, using: &rng)
-        let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: 3), policy: policy)
+        let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: 3), policy: .gaussian(policy))
         let batch = sampler.sample(task: PointRobotTask(goal: Point2(0.05, -0.02)), parameters: theta, using: &rng)
 
         #expect(batch.episodeCount == 3)

@@ -16,10 +16,10 @@ struct MAMLTRPOTests {
         hyper.innerSteps = innerSteps
         hyper.innerStepSize = 0.5
         hyper.firstOrder = firstOrder
-        let maml = MAMLTRPO(policy: policy, hyperparameters: hyper)
+        let maml = MAMLTRPO(policy: .gaussian(policy), hyperparameters: hyper)
         var rng = testGenerator(70)
         let theta = policy.initialParameters(as: Float.self, using: &rng)
-        let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: 4), policy: policy)
+        let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: 4), policy: .gaussian(policy))
         let task = PointRobotTask(goal: Point2(0.3, -0.2))
         let (rollout, _) = try maml.collect(task: task, parameters: theta, sampler: sampler, using: &rng)
         func double(_ b: PolicyGradientBatch<Float>) throws -> PolicyGradientBatch<Double> {

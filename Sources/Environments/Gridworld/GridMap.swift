@@ -57,12 +57,12 @@ public struct GridMap: Sendable, Equatable, Codable {
     /// The cells marked as goals.
     public var goals: [GridPoint] { points.filter { self[$0].object == .goal } }
 
-    /// Cells the agent can stand on and walk through without harm: not walls, lava, keys or
-    /// closed doors — locked doors count as passable, since a key opens them.
+    /// Cells the agent can get through without harm: everything but walls and lava. Doors count,
+    /// since they open (locked ones with the key), and keys, since they can be picked up.
     public func isWalkable(_ p: GridPoint) -> Bool {
         let cell = self[p]
         switch cell.object {
-        case .empty, .floor, .goal, .door: return true
+        case .empty, .floor, .goal, .door, .key: return true
         default: return false
         }
     }
