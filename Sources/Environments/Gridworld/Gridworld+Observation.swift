@@ -1,9 +1,9 @@
 extension GridworldBatch {
     /// Writes every environment's observation, as `GridworldFamily.ObservationMode` describes.
     mutating func writeObservations(into observations: inout [Float]) {
-        let n = family.observationSize
+        let n = observationSize
         precondition(observations.count == n * count, "observation buffer of \(observations.count) for \(count)×\(n)")
-        let (w, h) = family.mapSize
+        let (w, h) = (mapWidth, mapHeight)
         let turns = family.actions.turns
         states.withUnsafeBufferPointer { states in
             observations.withUnsafeMutableBufferPointer { out in
@@ -82,10 +82,9 @@ extension GridworldBatch {
     private mutating func writeViews(_ states: UnsafeBufferPointer<AgentState>, _ out: UnsafeMutableBufferPointer<Float>,
                                      size k: Int, occlusion: Bool) {
         let n = 3 * k * k
-        let offsets = viewOffsets(size: k).flatMap { $0 }
         let agentView = (k / 2) * k + (k - 1)
         let (count, cellsPerGrid, padding, paddedWidth) = (self.count, self.cellsPerGrid, self.padding, self.paddedWidth)
-        offsets.withUnsafeBufferPointer { offsets in
+        viewOffsetTable.withUnsafeBufferPointer { offsets in
         CellPalette.encodings.withUnsafeBufferPointer { encodings in
         CellPalette.flags.withUnsafeBufferPointer { flags in
         grids.withUnsafeBufferPointer { grids in

@@ -33,6 +33,10 @@ public struct GridworldBatch: VectorEnvironment {
         static let nothing: UInt8 = 0xFF
     }
 
+    /// The map's size and the observation's, fixed for the family (a generated map's size is
+    /// worked out by generating one, so it is done once, here).
+    let mapWidth: Int, mapHeight: Int
+    public let observationSize: Int
     /// Cells of wall around the map.
     let padding: Int
     let paddedWidth: Int, paddedHeight: Int
@@ -45,6 +49,8 @@ public struct GridworldBatch: VectorEnvironment {
     /// Scratch for one egocentric view (codes, then visibility).
     var viewCodes: [UInt8]
     var viewVisible: [Bool]
+    /// `viewOffsets(size:)` for the four headings, flattened: computed once, read every step.
+    var viewOffsetTable: [Int] = []
     private(set) var tasks: [GridworldTask] = []
 
     public init(family: GridworldFamily, count: Int, autoreset: AutoresetMode = .disabled) {
@@ -53,6 +59,8 @@ public struct GridworldBatch: VectorEnvironment {
         self.count = count
         self.autoreset = autoreset
         let (w, h) = family.mapSize
+        (mapWidth, mapHeight) = (w, h)
+        observationSize = family.observationSize
         if case .egocentric(let size, _) = family.observation { padding = size } else { padding = 1 }
         paddedWidth = w + 2 * padding
         paddedHeight = h + 2 * padding
@@ -63,13 +71,14 @@ public struct GridworldBatch: VectorEnvironment {
         let viewCells = { if case .egocentric(let size, _) = family.observation { size * size } else { 0 } }()
         viewCodes = Array(repeating: 0, count: viewCells)
         viewVisible = Array(repeating: false, count: viewCells)
+        if case .egocentric(let size, _) = family.observation { viewOffsetTable = viewOffsets(size: size).flatMap { $0 } }
     }
 
     public var horizon: Int { family.trialLength }
 
     public var observationSpace: Space {
-        let n = family.observationSize
-        let (w, h) = family.mapSize
+        let n = observationSize
+        let (w, h) = (mapWidth, mapHeight)
         let upper: Double
         switch family.observation {
         case .coordinates: upper = Double(max(w, h, 4) - 1)
@@ -103,7 +112,7 @@ public struct GridworldBatch: VectorEnvironment {
     public mutating func reset(tasks: [GridworldTask], seeds: [UInt64], into buffers: inout StepBuffers) {
         precondition(tasks.count == count, "\(tasks.count) tasks for a batch of \(count)")
         precondition(seeds.count == count, "\(seeds.count) seeds for a batch of \(count)")
-        let (w, h) = family.mapSize
+        let (w, h) = (mapWidth, mapHeight)
         let actionCount = family.actions.count
         let stride = cellsPerGrid
         for i in 0..<count {
@@ -308,10 +317,9 @@ struct StepContext {
 
     /// Up, right, down, left (after a noop if the set has one).
     func stepMoves(_ io: StepIO) {
-        let headings: [Int8] = hasNoop ? [-1, 3, 0, 1, 2] : [3, 0, 1, 2]
         let dx: (Int16, Int16, Int16, Int16) = (1, 0, -1, 0)
         let dy: (Int16, Int16, Int16, Int16) = (0, 1, 0, -1)
-        headings.withUnsafeBufferPointer { headings in
+        do {
             for i in 0..<io.states.count {
                 var s = io.states[i]
                 if s.isFinished {
@@ -319,7 +327,9 @@ struct StepContext {
                     io.states[i] = s
                     continue
                 }
-                let heading = headings[effectiveAction(i, &s, io)]
+                // Up, right, down, left are MiniGrid headings 3, 0, 1, 2; a noop comes first if any.
+                let move = Int8(effectiveAction(i, &s, io)) - (hasNoop ? 1 : 0)
+                let heading: Int8 = move < 0 ? -1 : Self.pick((3, 0, 1, 2), move)
                 if heading >= 0 {
                     s.heading = UInt8(heading)
                     let tx = s.x &+ Self.pick(dx, heading), ty = s.y &+ Self.pick(dy, heading)
@@ -335,7 +345,7 @@ struct StepContext {
     }
 
     @inline(__always)
-    static func pick(_ t: (Int16, Int16, Int16, Int16), _ k: Int8) -> Int16 {
+    static func pick<T>(_ t: (T, T, T, T), _ k: Int8) -> T {
         switch k {
         case 0: t.0
         case 1: t.1
