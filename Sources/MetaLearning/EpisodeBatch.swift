@@ -13,6 +13,9 @@ public struct EpisodeBatch: Sendable, Equatable {
     public private(set) var finalObservations: [Float] = []
     /// Steps in each episode, in order.
     public private(set) var lengths: [Int] = []
+    /// The seed each episode's environment was reset with: with the actions, it replays the
+    /// episode exactly (the viewer does, to see states observations leave out).
+    public private(set) var environmentSeeds: [UInt64] = []
 
     public init(observationSize: Int, actionSize: Int) {
         self.observationSize = observationSize
@@ -20,7 +23,8 @@ public struct EpisodeBatch: Sendable, Equatable {
     }
 
     /// Appends one whole episode: what was observed and done at each step, and where it ended.
-    public mutating func append(observations: [Float], actions: [Float], rewards: [Float], finalObservation: [Float]) {
+    public mutating func append(observations: [Float], actions: [Float], rewards: [Float], finalObservation: [Float],
+                                environmentSeed: UInt64 = 0) {
         let steps = rewards.count
         precondition(steps > 0, "an episode needs at least one step")
         precondition(observations.count == steps * observationSize && actions.count == steps * actionSize,
@@ -32,6 +36,7 @@ public struct EpisodeBatch: Sendable, Equatable {
         self.rewards += rewards
         finalObservations += finalObservation
         lengths.append(steps)
+        environmentSeeds.append(environmentSeed)
     }
 
     public var episodeCount: Int { lengths.count }

@@ -64,7 +64,8 @@ public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
         }
         var batch = EpisodeBatch(observationSize: obsSize, actionSize: actSize)
         for i in 0..<n {
-            batch.append(observations: observations[i], actions: actions[i], rewards: rewards[i], finalObservation: finals[i])
+            batch.append(observations: observations[i], actions: actions[i], rewards: rewards[i], finalObservation: finals[i],
+                         environmentSeed: seeds[i])
         }
         return batch
     }

@@ -18,7 +18,7 @@ public enum AdaptationViewer {
         load: (Int) throws -> AdaptationRecording, report: (String) -> Void
     ) throws {
         let font = try FontFile.locate()
-        var renderer = PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+        var renderer = makeRenderer(for: recording, shownEpisodes: shownEpisodes)
         let window = try ViewerWindow(title: title(recording), width: 1120, height: 760, font: font)
         var playback = Playback(timeline: renderer.timeline, stepsPerSecond: stepsPerSecond)
         var showsHelp = false
@@ -45,7 +45,7 @@ public enum AdaptationViewer {
                     do {
                         let canvas = try OffscreenCanvas(width: size.width, height: size.height, font: font)
                         renderer.draw(on: canvas.painter, width: size.width, height: size.height, position: position,
-                                      stepsPerSecond: playback.stepsPerSecond)
+                                      stepsPerSecond: playback.stepsPerSecond, showsHelp: false)
                         try canvas.savePNG(to: path)
                         report("screenshot: \(path)")
                     } catch {
@@ -55,15 +55,15 @@ public enum AdaptationViewer {
                     // Sampling and adapting take a moment: say so on screen meanwhile.
                     let size = window.size
                     renderer.draw(on: window.painter, width: size.width, height: size.height, position: playback.current,
-                                  stepsPerSecond: playback.stepsPerSecond)
+                                  stepsPerSecond: playback.stepsPerSecond, showsHelp: false)
                     window.painter.text("sampling and adapting on task \(renderer.recording.taskIndex + 1)…",
                                         x: ViewerLayout.margin + 12, y: ViewerLayout.margin + 10, Palette.text)
                     window.present()
                     let next = try load(renderer.recording.taskIndex + 1)
-                    renderer = PointRobotRenderer(recording: next, shownEpisodes: shownEpisodes)
+                    renderer = makeRenderer(for: next, shownEpisodes: shownEpisodes)
                     playback = Playback(timeline: renderer.timeline, stepsPerSecond: playback.stepsPerSecond)
                     window.setTitle(title(next))
-                    report("task \(next.taskIndex): goal \(next.pointRobot.map { HeadsUpDisplay.point($0.task.goal) } ?? "?")")
+                    report("task \(next.taskIndex): \(HeadsUpDisplay.taskDetails(next).first ?? "")")
                 }
             }
             let now = ViewerWindow.now()
@@ -86,7 +86,7 @@ public enum AdaptationViewer {
         _ recording: AdaptationRecording, shownEpisodes: Int, to directory: URL, width: Int, height: Int
     ) throws -> Int {
         let font = try FontFile.locate()
-        let renderer = PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+        let renderer = makeRenderer(for: recording, shownEpisodes: shownEpisodes)
         let canvas = try OffscreenCanvas(width: width, height: height, font: font)
         for frame in 0..<renderer.timeline.frameCount {
             renderer.draw(on: canvas.painter, width: width, height: height, position: renderer.timeline.position(ofFrame: frame))
@@ -101,7 +101,7 @@ public enum AdaptationViewer {
         _ recording: AdaptationRecording, shownEpisodes: Int, to path: String, width: Int, height: Int
     ) throws {
         let canvas = try OffscreenCanvas(width: width, height: height, font: try FontFile.locate())
-        PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+        makeRenderer(for: recording, shownEpisodes: shownEpisodes)
             .draw(on: canvas.painter, width: width, height: height, position: nil)
         try canvas.savePNG(to: path)
     }

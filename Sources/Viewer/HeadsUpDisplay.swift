@@ -23,10 +23,10 @@ public struct HeadsUpDisplay: Sendable, Equatable {
     public init(recording: AdaptationRecording, position: Timeline.Position?, shownEpisodes: Int, stepsPerSecond: Double? = nil) {
         var lines: [Line] = []
         func add(_ text: String, _ style: Line.Style = .body) { lines.append(Line(text: text, style: style)) }
-        add("\(recording.specName) · point robot", .title)
+        add("\(recording.specName) · \(recording.family.name.replacingOccurrences(of: "-", with: " "))", .title)
         add("policy: \(recording.policyDescription)", .muted)
         add("task \(recording.taskIndex) of seed \(recording.seed)")
-        for detail in recording.pointRobot.map({ Self.taskDetails($0.task, family: $0.family) }) ?? [] { add("  \(detail)", .muted) }
+        for detail in Self.taskDetails(recording) { add("  \(detail)", .muted) }
         if let first = recording.stepSizes.first {
             let later = recording.stepSizes.dropFirst().first
             add(later.map { $0 == first ? "α = \(Self.short(first)) every step" : "α = \(Self.short(first)), then \(Self.short($0))" }
@@ -53,6 +53,25 @@ public struct HeadsUpDisplay: Sendable, Equatable {
             add("\(Self.short(stepsPerSecond)) steps/s · h: help", .muted)
         }
         self.lines = lines
+    }
+
+    /// The task's parameters that differ between tasks of its family.
+    static func taskDetails(_ recording: AdaptationRecording) -> [String] {
+        if let (family, task) = recording.pointRobot { return taskDetails(task, family: family) }
+        if let (family, task) = recording.gridworld { return taskDetails(task, family: family) }
+        return []
+    }
+
+    /// The task's parameters that differ between gridworld tasks.
+    static func taskDetails(_ task: GridworldTask, family: GridworldFamily) -> [String] {
+        var details = ["goal " + task.goals.map(\.description).joined(separator: " "),
+                       "start \(task.start) facing \(Heading.names[task.startHeading])"]
+        if family.slip.range.upperBound > 0 { details.append("slip \(value(task.slip))") }
+        if family.permutesActions {
+            let names = family.actions.names
+            details.append("actions → " + task.actionPermutation.map { names[$0] }.joined(separator: ", "))
+        }
+        return details
     }
 
     /// The task's parameters that differ between tasks of point-robot families.

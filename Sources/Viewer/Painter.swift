@@ -66,6 +66,13 @@ public final class Painter {
         flush()
     }
 
+    /// A filled triangle (the gridworld agent, pointing where it faces).
+    public func fillTriangle(_ a: (x: Double, y: Double), _ b: (x: Double, y: Double), _ c: (x: Double, y: Double), _ color: Color) {
+        vertices.removeAll(keepingCapacity: true)
+        append(a.x, a.y, color); append(b.x, b.y, color); append(c.x, c.y, color)
+        flush()
+    }
+
     /// A ring of `width` pixels whose outer edge has `radius` pixels.
     public func strokeCircle(center: (x: Double, y: Double), radius: Double, width: Double, _ color: Color) {
         let segments = Self.segments(radius)

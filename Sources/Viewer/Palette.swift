@@ -12,6 +12,13 @@ public enum Palette {
     public static let start = Color(red: 20, green: 20, blue: 20)
     public static let agentOutline = Color(red: 0, green: 0, blue: 0)
     public static let overlay = Color(red: 255, green: 255, blue: 255, alpha: 235)
+    // Gridworld tiles, in MiniGrid's colours where it has them.
+    public static let wall = Color(red: 100, green: 100, blue: 104)
+    public static let lava = Color(red: 235, green: 110, blue: 30)
+    public static let gridGoal = Color(red: 40, green: 170, blue: 70)
+    public static let door = Color(red: 215, green: 170, blue: 20)
+    public static let agent = Color(red: 215, green: 35, blue: 35)
+    public static let viewFootprint = Color(red: 90, green: 140, blue: 230, alpha: 45)
 
     static let steps: [Color] = [
         Color(red: 140, green: 140, blue: 140),  // before adaptation

@@ -5,7 +5,7 @@ import Experiments
 /// Draws a point-robot recording: the arena, goal (and its reward radius), obstacles and start;
 /// the trajectories, one colour per adaptation step, earlier ones faded; the robot; and the
 /// heads-up display.
-public struct PointRobotRenderer: Sendable {
+public struct PointRobotRenderer: AdaptationRenderer {
     public let recording: AdaptationRecording
     /// Episodes drawn per adaptation step (the first ones sampled).
     public let shownEpisodes: Int
@@ -50,8 +50,8 @@ public struct PointRobotRenderer: Sendable {
         }
         painter.clip(to: nil)
         let hud = HeadsUpDisplay(recording: recording, position: position, shownEpisodes: shownEpisodes, stepsPerSecond: stepsPerSecond)
-        drawPanel(hud, on: painter, in: layout.panel)
-        if showsHelp { drawHelp(on: painter, in: layout.scene) }
+        painter.drawPanel(hud, in: layout.panel)
+        if showsHelp { painter.drawHelp(in: layout.scene) }
     }
 
     // MARK: The scene
@@ -113,44 +113,5 @@ public struct PointRobotRenderer: Sendable {
         }
     }
 
-    // MARK: The panel
-
-    private func drawPanel(_ hud: HeadsUpDisplay, on painter: Painter, in panel: PixelRect) {
-        var y = panel.y
-        for line in hud.lines {
-            switch line.style {
-            case .title:
-                y += Double(painter.text(line.text, x: panel.x, y: y, size: .title, maxWidth: panel.width, Palette.text).height) + 4
-            case .body:
-                y += Double(max(painter.text(line.text, x: panel.x, y: y, size: .body, maxWidth: panel.width, Palette.text).height, 10)) + 3
-            case .muted:
-                y += Double(max(painter.text(line.text, x: panel.x, y: y, size: .body, maxWidth: panel.width, Palette.mutedText).height, 10)) + 3
-            case .step(let step):
-                let height = Double(max(painter.measure(line.text).height, 16))
-                painter.fill(PixelRect(x: panel.x, y: y + height / 2 - 6, width: 22, height: 12), Palette.step(step))
-                painter.text(line.text, x: panel.x + 30, y: y, maxWidth: panel.width - 30, Palette.text)
-                y += height + 3
-            }
-        }
-    }
-
-    /// The controls, over the scene.
-    public static let controls: [(key: String, action: String)] = [
-        ("space", "pause / play"), ("← →", "one frame back / forward"), ("↑ ↓", "faster / slower"),
-        ("0–9", "jump to adaptation step"), ("n", "next task"), ("r", "replay"),
-        ("s", "screenshot (PNG)"), ("h", "this help"), ("q, Esc", "quit"),
-    ]
-
-    private func drawHelp(on painter: Painter, in scene: PixelRect) {
-        let box = PixelRect(x: scene.x + 30, y: scene.y + 30, width: min(360, scene.width - 60), height: 40 + 24 * Double(Self.controls.count))
-        painter.fill(box, Palette.overlay)
-        painter.stroke(box, Palette.border)
-        var y = box.y + 14
-        for (key, action) in Self.controls {
-            painter.text(key, x: box.x + 16, y: y, Palette.text)
-            painter.text(action, x: box.x + 110, y: y, Palette.mutedText)
-            y += 24
-        }
-    }
 }
 #endif

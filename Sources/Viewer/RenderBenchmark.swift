@@ -28,7 +28,7 @@ public enum RenderBenchmark {
         _ recording: AdaptationRecording, shownEpisodes: Int, repeats: Int, target: String,
         width: Int, height: Int, painter: Painter, present: () -> Void
     ) -> Result {
-        let renderer = PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
+        let renderer = makeRenderer(for: recording, shownEpisodes: shownEpisodes)
         let timeline = renderer.timeline
         let lastLength = timeline.lengths.last!.last!
         let frames = (timeline.frameCount - lastLength - 1)..<timeline.frameCount
@@ -36,7 +36,7 @@ public enum RenderBenchmark {
         for _ in 0..<repeats {
             for frame in frames {
                 let start = DispatchTime.now().uptimeNanoseconds
-                renderer.draw(on: painter, width: width, height: height, position: timeline.position(ofFrame: frame), stepsPerSecond: 60)
+                renderer.draw(on: painter, width: width, height: height, position: timeline.position(ofFrame: frame), stepsPerSecond: 60, showsHelp: false)
                 painter.flushDrawing()
                 present()
                 milliseconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)

@@ -39,27 +39,17 @@ struct RecordingOptions: ParsableArguments {
     }
 
     /// Records held-out task `taskIndex`: rolls out, adapts and rolls out again, as evaluation does.
-    /// - Throws: `CommandFailure` for a family the viewer has no renderer for.
     func record(taskIndex: Int) throws -> AdaptationRecording {
         if random {
             let spec = try EnvironmentSpec.load(source)
-            try Self.requireRenderer(spec.family, source: source)
             return try AdaptationRecording.recordRandomPolicy(
                 spec: spec, taskIndex: taskIndex, seed: seed, steps: steps ?? 0,
                 episodes: batch, halvesStepAfterFirst: halveStep)
         }
         let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: source))
-        try Self.requireRenderer(checkpoint.manifest.family, source: source)
         return try AdaptationRecording.record(
             checkpoint: checkpoint, taskIndex: taskIndex, seed: seed,
             steps: steps ?? 3, episodes: batch, halvesStepAfterFirst: halveStep)
-    }
-
-    /// The viewer draws point-robot tasks; gridworld runs are evaluated with `metarl eval`.
-    static func requireRenderer(_ family: EnvironmentFamily, source: String) throws {
-        guard case .pointRobot = family else {
-            throw CommandFailure(description: "\(source): the viewer draws point-robot tasks only; it has no \(family.name) renderer yet (use `metarl eval` for this run's figures)")
-        }
     }
 }
 
