@@ -90,7 +90,8 @@ struct GridMapTests {
 
     @Test func anUnreachableGoalIsRefused() {
         let error = specError(spec: "", map: "S.#G\n..#.\n")
-        #expect(error?.key == "goal" && error?.message.contains("no goal is reachable") == true, "\(String(describing: error))")
+        #expect(error?.key == "goal" && error?.message.contains("no goal is reachable") == true
+                && error?.message.contains("line 1, column 4") == true, "\(String(describing: error))")
     }
 
     @Test func noFreeCellForARandomGoalIsRefused() {

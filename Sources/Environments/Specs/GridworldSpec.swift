@@ -220,7 +220,11 @@ extension GridworldFamily {
                 do {
                     _ = try place(on: m, using: &rng)
                 } catch let problem as PlacementError {
-                    throw spec.error("goal", "\(problem.description) on \(mapLabel): no task can be made")
+                    var message = "\(problem.description) on \(mapLabel): no task can be made"
+                    if case .map = goal, !m.goals.isEmpty {
+                        message += " (goals at " + m.goals.map(where_).joined(separator: "; ") + ")"
+                    }
+                    throw spec.error("goal", message)
                 }
             }
         } else if case .generated(let generator, _, let seed) = map {
