@@ -20,9 +20,8 @@ extension MAMLTRPO {
         let innerPoints: [[Tensor<Scalar>]]
         let innerGradients: [Tensor<Scalar>]
         let stepSizes: [Scalar]
-        /// θ' as a leaf, and ∇_θ' KL recorded.
-        let adaptedPoint: [Tensor<Scalar>]
-        let klGradient: Tensor<Scalar>
+        /// The KL's Hessian at θ', as the policy output's Fisher information.
+        let klCurvature: PolicyOutputFisher<Scalar>
         public let loss: Scalar
         public let kl: Scalar
         /// The meta-gradient Jᵀ∇_θ'L, flattened.
@@ -55,8 +54,8 @@ extension MAMLTRPO {
             self.innerPoints = points
             self.innerGradients = innerGradients
             self.stepSizes = alphas
-            self.adaptedPoint = adapted
-            self.klGradient = ParameterVector.flatten(gradients(of: kl, wrt: adapted, createGraph: true))
+            self.klCurvature = PolicyOutputFisher(policy: policy, observations: valid.observations, leaves: adapted,
+                                                  current: current, rowWeights: valid.stepWeights)
             self.loss = loss.scalar
             self.kl = kl.scalar
             self.reference = reference
@@ -93,7 +92,7 @@ extension MAMLTRPO {
 
         /// The Hessian of the mean KL through the inner steps, times v: Jᵀ H_KL(θ') J v.
         public func klHessianProduct(_ v: Tensor<Scalar>, firstOrder: Bool) -> Tensor<Scalar> {
-            let w = Self.hessianProduct(klGradient, at: adaptedPoint, jacobianProduct(v, firstOrder: firstOrder))
+            let w = klCurvature.product(jacobianProduct(v, firstOrder: firstOrder))
             return firstOrder ? w
                 : Self.jacobianTransposeProduct(w, points: innerPoints, gradients: innerGradients, stepSizes: stepSizes)
         }

@@ -56,3 +56,50 @@ public struct MLP: Sendable, Equatable, Codable {
         return h
     }
 }
+
+extension MLP {
+    /// The network at fixed parameters and inputs, kept for Jacobian–vector products: each
+    /// layer's input and the derivative of its activation.
+    public struct Linearisation<Scalar: TensorScalar>: @unchecked Sendable {
+        // @unchecked: the tensors are constants, read only.
+        let weights: [Tensor<Scalar>]
+        let layerInputs: [Tensor<Scalar>]
+        let activationSlopes: [Tensor<Scalar>]
+    }
+
+    /// Runs the network once at `parameters` (as constants) and keeps what its Jacobian needs.
+    public func linearise<Scalar>(_ x: Tensor<Scalar>, parameters: [Tensor<Scalar>]) -> Linearisation<Scalar> {
+        var h = x.detached
+        var inputs: [Tensor<Scalar>] = []
+        var slopes: [Tensor<Scalar>] = []
+        for layer in 0..<(layerSizes.count - 1) {
+            inputs.append(h)
+            let z = Tensor.linear(h, parameters[2 * layer].detached, parameters[2 * layer + 1].detached)
+            guard layer < layerSizes.count - 2 else { break }
+            switch activation {
+            case .tanh:
+                h = z.tanh()
+                slopes.append(1 - h.squared())
+            case .relu:
+                h = z.relu()
+                slopes.append(Tensor(shape: z.shape, scalars: z.scalars.map { $0 > 0 ? 1 : 0 }))
+            }
+        }
+        return Linearisation(weights: stride(from: 0, to: parameters.count, by: 2).map { parameters[$0].detached },
+                             layerInputs: inputs, activationSlopes: slopes)
+    }
+
+    /// J·v: how the outputs at the linearisation point change along the parameter direction
+    /// `tangents` (`[Ẇ₁, ḃ₁, …]`), by forward-mode differentiation — two products per layer.
+    public func jacobianProduct<Scalar>(_ point: Linearisation<Scalar>, tangents: [Tensor<Scalar>]) -> Tensor<Scalar> {
+        var hDot: Tensor<Scalar>? = nil
+        for layer in 0..<(layerSizes.count - 1) {
+            // ż = x·Ẇ + ḃ + ẋ·W, with ẋ = 0 for the network's input.
+            var zDot = Tensor.linear(point.layerInputs[layer], tangents[2 * layer].detached, tangents[2 * layer + 1].detached)
+            if let hDot { zDot = zDot + hDot.matmul(point.weights[layer]) }
+            guard layer < layerSizes.count - 2 else { return zDot }
+            hDot = zDot * point.activationSlopes[layer]
+        }
+        preconditionFailure("an MLP has at least one layer")
+    }
+}
