@@ -8,8 +8,10 @@ extension MAMLTRPO {
     /// at θᵢ. Then the meta-gradient is Jᵀ∇_θ'L and, because the KL and its gradient vanish at
     /// the reference policy (π_old is π_θ' itself), the KL's Hessian through the inner steps is
     /// exactly Jᵀ H_KL(θ') J: the terms with third derivatives are multiplied by ∇_θ'KL = 0.
-    /// Products with J, Jᵀ and H_KL each cost one backward pass over a graph built once, instead
-    /// of one pass over the third-order graph of the direct form. First-order MAML takes J = I.
+    /// Products with J and Jᵀ each cost one backward pass over a graph built once, instead of one
+    /// pass over the third-order graph of the direct form; H_KL(θ') is the policy output's Fisher
+    /// information there (`PolicyOutputFisher`), a forward-mode and a backward pass over the
+    /// network alone. First-order MAML takes J = I.
     ///
     /// The direct form (`surrogate(_:rollout:reference:differentiable:)` differentiated twice) is
     /// kept for tests, which check that both agree.
