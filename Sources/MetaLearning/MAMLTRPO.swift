@@ -205,8 +205,9 @@ public struct MAMLTRPO: Sendable {
             return perTask.reduce(Tensor.zeros([v.count]), +) / taskCount + damping * v
         }
         let startCG = clock.now
-        let direction = conjugateGradient(klHessianProduct, b: gradient, iterations: h.conjugateGradientIterations)
-        let quadratic = 0.5 * Tensor.dot(direction, klHessianProduct(direction)).scalar
+        let (direction, curvatureAlongIt) = conjugateGradientWithProduct(klHessianProduct, b: gradient,
+                                                                         iterations: h.conjugateGradientIterations)
+        let quadratic = 0.5 * Tensor.dot(direction, curvatureAlongIt).scalar
         let secondsCG = (clock.now - startCG).inSeconds
 
         // Scale the step to the trust region's boundary, then backtrack.

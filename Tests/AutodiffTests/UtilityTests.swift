@@ -82,6 +82,16 @@ struct UtilityTests {
         #expect(products == 3)
     }
 
+    /// Stopped early (3 of 20 steps), the returned A·x is still the product at the returned x.
+    @Test func conjugateGradientReturnsTheProductAtItsSolution() {
+        let diagonal = Tensor<Double>((1...20).map(Double.init))
+        let b = Tensor<Double>((1...20).map { Double($0 % 7) - 3 })
+        let (x, ax) = conjugateGradientWithProduct({ diagonal * $0 }, b: b, iterations: 3)
+        let gap = (ax - diagonal * x).squared().sum().scalar.squareRoot()
+        #expect(gap < 1e-12, "‖returned A·x − A·x‖ = \(gap)")
+        #expect(((ax - b) as Tensor<Double>).squared().sum().scalar > 1e-3, "after 3 steps x is not the solution yet, so the check means something")
+    }
+
     @Test func sgdTakesOneStepAlongTheNegativeGradient() {
         var sgd = SGD<Double>(learningRate: 0.5)
         var parameters = [Tensor<Double>([1, 2])]
