@@ -70,10 +70,12 @@ public enum CellPalette {
     public static let goalCode: UInt8 = 2
     public static let lavaCode: UInt8 = 3
 
+    private static let codes: [GridCell: UInt8] = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1, UInt8($0)) })
+
     /// The code of `cell`; every cell a map or an action can produce is in the palette.
     public static func code(of cell: GridCell) -> UInt8 {
-        guard let index = cells.firstIndex(of: cell) else { preconditionFailure("\(cell) is not in the cell palette") }
-        return UInt8(index)
+        guard let code = codes[cell] else { preconditionFailure("\(cell) is not in the cell palette") }
+        return code
     }
 
     /// Property bits per code, read by the stepping loop.
@@ -94,31 +96,19 @@ public enum CellPalette {
     /// (object, colour, state) as floats, three per code: an observation copies them.
     static let encodings: [Float] = cells.flatMap { [Float($0.object.rawValue), Float($0.color.rawValue), Float($0.state)] }
 
-    /// The code of a door of `code`'s colour in `state` (code must be a door).
-    static func door(like code: UInt8, state: GridCell.DoorState) -> UInt8 {
-        CellPalette.code(of: .door(cells[Int(code)].color, state))
-    }
 }
 
 extension CellPalette {
-    private static let codes: [GridCell: UInt8] = Dictionary(uniqueKeysWithValues: cells.enumerated().map { ($1, UInt8($0)) })
-
-    /// The code of `cell`, by table.
-    static func fastCode(of cell: GridCell) -> UInt8 {
-        guard let code = codes[cell] else { preconditionFailure("\(cell) is not in the cell palette") }
-        return code
-    }
-
     /// MiniGrid's toggle of the door `code`: open ↔ closed, and locked → open only for an agent
     /// carrying the key of its colour.
     static func toggled(_ code: UInt8, carrying: UInt8) -> UInt8 {
         let door = cells[Int(code)]
         switch GridCell.DoorState(rawValue: door.state) {
-        case .open: return fastCode(of: .door(door.color, .closed))
-        case .closed: return fastCode(of: .door(door.color, .open))
+        case .open: return CellPalette.code(of: .door(door.color, .closed))
+        case .closed: return CellPalette.code(of: .door(door.color, .open))
         case .locked:
             guard carrying != GridworldBatch.AgentState.nothing, cells[Int(carrying)] == .key(door.color) else { return code }
-            return fastCode(of: .door(door.color, .open))
+            return CellPalette.code(of: .door(door.color, .open))
         case nil: return code
         }
     }

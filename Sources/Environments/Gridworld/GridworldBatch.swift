@@ -130,7 +130,7 @@ public struct GridworldBatch: VectorEnvironment {
                     for x in 0..<w {
                         let cell = task.map[GridPoint(x, y)]
                         if cell.object == .door || cell.object == .key { hasMutable = true }
-                        initialGrids[i * stride + (y + padding) * paddedWidth + x + padding] = CellPalette.fastCode(of: cell)
+                        initialGrids[i * stride + (y + padding) * paddedWidth + x + padding] = CellPalette.code(of: cell)
                     }
                 }
                 states[i].hasMutableCells = hasMutable
