@@ -48,16 +48,18 @@ public struct GridTransform: Sendable, Equatable {
 /// How often each cell was visited, over a set of episodes: the heat-map of one adaptation step.
 public struct VisitCounts: Sendable, Equatable {
     public let width: Int
+    public let height: Int
     public private(set) var counts: [Int]
 
     public init(width: Int, height: Int) {
         self.width = width
+        self.height = height
         counts = Array(repeating: 0, count: width * height)
     }
 
-    /// Counts every position of `path` (a cell can be counted several times).
+    /// Counts every position of `path` that lies on the map (a cell can be counted several times).
     public mutating func add(_ path: [GridPoint]) {
-        for p in path where p.x >= 0 && p.y >= 0 && p.x < width && p.y * width + p.x < counts.count { counts[p.y * width + p.x] += 1 }
+        for p in path where p.x >= 0 && p.y >= 0 && p.x < width && p.y < height { counts[p.y * width + p.x] += 1 }
     }
 
     public subscript(_ p: GridPoint) -> Int { counts[p.y * width + p.x] }

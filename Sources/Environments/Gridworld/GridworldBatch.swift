@@ -120,10 +120,12 @@ public struct GridworldBatch: VectorEnvironment {
             precondition(task.map.width == w && task.map.height == h,
                          "a \(task.map.width)×\(task.map.height) task in a batch of \(w)×\(h) maps")
             precondition(task.actionPermutation.count == actionCount, "a permutation of \(task.actionPermutation.count) actions, the set has \(actionCount)")
+            // Tasks of one sampler share their map: copy the previous grid rather than encode it again.
             if i > 0 && task.map == tasks[i - 1].map {
                 initialGrids.withUnsafeMutableBufferPointer { g in
                     g.baseAddress!.advanced(by: i * stride).update(from: g.baseAddress!.advanced(by: (i - 1) * stride), count: stride)
                 }
+                states[i].hasMutableCells = states[i - 1].hasMutableCells
             } else {
                 var hasMutable = false
                 for y in 0..<h {
@@ -135,7 +137,6 @@ public struct GridworldBatch: VectorEnvironment {
                 }
                 states[i].hasMutableCells = hasMutable
             }
-            if i > 0 && task.map == tasks[i - 1].map { states[i].hasMutableCells = states[i - 1].hasMutableCells }
             states[i].startX = Int16(task.start.x)
             states[i].startY = Int16(task.start.y)
             states[i].startHeading = UInt8(task.startHeading)
@@ -315,32 +316,33 @@ struct StepContext {
         }
     }
 
+    /// The unit step of each MiniGrid heading (right, down, left, up), per axis.
+    static let dx: (Int16, Int16, Int16, Int16) = (1, 0, -1, 0)
+    static let dy: (Int16, Int16, Int16, Int16) = (0, 1, 0, -1)
+
     /// Up, right, down, left (after a noop if the set has one).
     func stepMoves(_ io: StepIO) {
-        let dx: (Int16, Int16, Int16, Int16) = (1, 0, -1, 0)
-        let dy: (Int16, Int16, Int16, Int16) = (0, 1, 0, -1)
-        do {
-            for i in 0..<io.states.count {
-                var s = io.states[i]
-                if s.isFinished {
-                    handleFinished(i, &s, io)
-                    io.states[i] = s
-                    continue
-                }
-                // Up, right, down, left are MiniGrid headings 3, 0, 1, 2; a noop comes first if any.
-                let move = Int8(effectiveAction(i, &s, io)) - (hasNoop ? 1 : 0)
-                let heading: Int8 = move < 0 ? -1 : Self.pick((3, 0, 1, 2), move)
-                if heading >= 0 {
-                    s.heading = UInt8(heading)
-                    let tx = s.x &+ Self.pick(dx, heading), ty = s.y &+ Self.pick(dy, heading)
-                    if io.flags[Int(io.grids[cellIndex(i, tx, ty)])] & CellPalette.passableBit != 0 {
-                        s.x = tx
-                        s.y = ty
-                    }
-                }
-                finishStep(i, &s, io)
+        let (dx, dy) = (Self.dx, Self.dy)
+        for i in 0..<io.states.count {
+            var s = io.states[i]
+            if s.isFinished {
+                handleFinished(i, &s, io)
                 io.states[i] = s
+                continue
             }
+            // Up, right, down, left are MiniGrid headings 3, 0, 1, 2; a noop comes first if any.
+            let move = Int8(effectiveAction(i, &s, io)) - (hasNoop ? 1 : 0)
+            let heading: Int8 = move < 0 ? -1 : Self.pick((3, 0, 1, 2), move)
+            if heading >= 0 {
+                s.heading = UInt8(heading)
+                let tx = s.x &+ Self.pick(dx, heading), ty = s.y &+ Self.pick(dy, heading)
+                if io.flags[Int(io.grids[cellIndex(i, tx, ty)])] & CellPalette.passableBit != 0 {
+                    s.x = tx
+                    s.y = ty
+                }
+            }
+            finishStep(i, &s, io)
+            io.states[i] = s
         }
     }
 
@@ -356,8 +358,7 @@ struct StepContext {
 
     /// MiniGrid: turn left, turn right, forward, pickup, drop, toggle, done.
     func stepMiniGrid(_ io: StepIO) {
-        let dx: (Int16, Int16, Int16, Int16) = (1, 0, -1, 0)
-        let dy: (Int16, Int16, Int16, Int16) = (0, 1, 0, -1)
+        let (dx, dy) = (Self.dx, Self.dy)
         for i in 0..<io.states.count {
             var s = io.states[i]
             if s.isFinished {
