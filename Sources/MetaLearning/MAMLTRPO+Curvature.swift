@@ -40,7 +40,7 @@ extension MAMLTRPO {
             var innerGradients: [Tensor<Scalar>] = []
             for (batch, alpha) in zip(rollout.train, alphas) {
                 let point = theta.map { Tensor.variable($0) }
-                let gradient = gradients(of: batch.reinforceLoss(policy: policy, parameters: point), wrt: point,
+                let gradient = gradients(of: batch.innerLoss(policy: policy, parameters: point, objective: h.innerObjective), wrt: point,
                                          createGraph: !h.firstOrder)
                 points.append(point)
                 innerGradients.append(ParameterVector.flatten(gradient))

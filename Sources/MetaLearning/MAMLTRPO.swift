@@ -22,6 +22,9 @@ public struct MAMLTRPO: Sendable {
         public var innerSteps: Int = 1
         /// Drop the second-order terms of the meta-gradient (first-order MAML; default off).
         public var firstOrder: Bool = false
+        /// The inner loss's form in the meta-gradient: `reinforce` (pytorch-maml-rl, default) or
+        /// `lvc` (ProMP's low-variance curvature).
+        public var innerObjective: InnerObjective = .reinforce
         // MARK: Advantages
         /// γ, the discount (0.99).
         public var discount: Double = 0.99
@@ -52,6 +55,7 @@ public struct MAMLTRPO: Sendable {
             innerStepSize = try c.decodeIfPresent(Double.self, forKey: .innerStepSize) ?? d.innerStepSize
             innerSteps = try c.decodeIfPresent(Int.self, forKey: .innerSteps) ?? d.innerSteps
             firstOrder = try c.decodeIfPresent(Bool.self, forKey: .firstOrder) ?? d.firstOrder
+            innerObjective = try c.decodeIfPresent(InnerObjective.self, forKey: .innerObjective) ?? d.innerObjective
             discount = try c.decodeIfPresent(Double.self, forKey: .discount) ?? d.discount
             gaeLambda = try c.decodeIfPresent(Double.self, forKey: .gaeLambda) ?? d.gaeLambda
             stepWeighting = try c.decodeIfPresent(StepWeighting.self, forKey: .stepWeighting) ?? d.stepWeighting
@@ -153,7 +157,7 @@ public struct MAMLTRPO: Sendable {
         let h = hyperparameters
         let exact = differentiable && !h.firstOrder
         var adapted = InnerLoop.adapt(theta, policy: policy, batches: rollout.train, stepSizes: h.innerStepSizes(),
-                                      createGraph: exact)
+                                      createGraph: exact, objective: h.innerObjective)
         if differentiable && h.firstOrder {
             adapted = zip(theta, adapted).map { t, a in t + (a - t.detached) }
         }

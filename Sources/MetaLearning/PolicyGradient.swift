@@ -33,8 +33,37 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
     /// The REINFORCE loss −Σ_t w_t log π_θ(a_t|s_t) Â_t: with `.episode` weights, −mean over
     /// episodes of (1/T) Σ_t log π_θ(a_t|s_t) Â_t.
     public func reinforceLoss(policy: Policy, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
-        -(policy.logProbability(of: actions, at: observations, parameters: parameters) * weightedAdvantages).sum()
+        innerLoss(policy: policy, parameters: parameters, objective: .reinforce)
     }
+
+    /// The loss an inner step descends, in the form `objective` gives it.
+    public func innerLoss(policy: Policy, parameters: [Tensor<Scalar>], objective: InnerObjective) -> Tensor<Scalar> {
+        let logProbability = policy.logProbability(of: actions, at: observations, parameters: parameters)
+        switch objective {
+        case .reinforce:
+            return -(logProbability * weightedAdvantages).sum()
+        case .lvc:
+            // π/⊥π is 1 in value and ∇ log π in gradient; its second derivative adds ∇log π ∇log πᵀ.
+            return -((logProbability - logProbability.detached).exp() * weightedAdvantages).sum()
+        }
+    }
+}
+
+/// The form of the inner loss that MAML differentiates through.
+///
+/// Both forms have the same value of the gradient at every θ, the policy gradient, so θ'(θ) is the
+/// same function and the adaptation itself does not change. They differ in the derivative of that
+/// gradient, the Hessian H in the meta-gradient (I − αH)ᵀ∇_θ'L and in the trust region's curvature:
+/// that is, in how the meta-gradient is *estimated* from the sampled episodes.
+public enum InnerObjective: String, Sendable, Codable, CaseIterable {
+    /// −Σ w log π_θ(a|s) Â (pytorch-maml-rl, garage, cbfinn/maml_rl). Its Hessian Σ w Â ∇²log π
+    /// leaves out how the pre-update episodes' distribution depends on θ.
+    case reinforce
+    /// −Σ w (π_θ(a|s)/⊥π_θ(a|s)) Â, ⊥ holding its argument constant: ProMP's low-variance
+    /// curvature (Rothfuss et al., ICLR 2019). Its Hessian Σ w Â (∇²log π + ∇log π ∇log πᵀ) adds
+    /// each step's share of the sampling distribution's term, which credits the pre-update policy
+    /// for exploring well.
+    case lvc
 }
 
 /// The inner loop of MAML: policy-gradient steps from θ, each on its own batch of episodes.
@@ -45,14 +74,15 @@ public enum InnerLoop {
     ///   - stepSizes: α for each step (MAML's test protocol uses α, then α/2).
     ///   - createGraph: keep the steps differentiable (exact second-order MAML); otherwise the
     ///     adapted parameters are plain values (first-order MAML, sampling, evaluation).
+    ///   - objective: the inner loss's form; it matters only with `createGraph`.
     public static func adapt<Scalar>(
         _ parameters: [Tensor<Scalar>], policy: Policy, batches: [PolicyGradientBatch<Scalar>],
-        stepSizes: [Scalar], createGraph: Bool
+        stepSizes: [Scalar], createGraph: Bool, objective: InnerObjective = .reinforce
     ) -> [Tensor<Scalar>] {
         precondition(stepSizes.count == batches.count, "\(stepSizes.count) step sizes for \(batches.count) inner steps")
         var theta = parameters.map { $0.isTracked ? $0 : Tensor.variable($0) }
         for (batch, alpha) in zip(batches, stepSizes) {
-            let loss = batch.reinforceLoss(policy: policy, parameters: theta)
+            let loss = batch.innerLoss(policy: policy, parameters: theta, objective: objective)
             let gradient = gradients(of: loss, wrt: theta, createGraph: createGraph)
             theta = zip(theta, gradient).map { createGraph ? $0 - alpha * $1 : Tensor.variable(($0 - alpha * $1).detached) }
         }

@@ -18,6 +18,7 @@ struct TrainCommand: ParsableCommand {
               metarl train navigation --iterations 500 --out runs/nav
               metarl train envs/point-robot/momentum.toml --inner-steps 2 --seed 3
               metarl train --resume runs/nav --iterations 800
+              metarl train --config configs/maml-paper-navigation.toml --seed 2
             """
     )
 
@@ -38,6 +39,12 @@ struct TrainCommand: ParsableCommand {
     var innerSteps: Int?
     @Flag(help: "First-order MAML: drop the second-order terms of the meta-gradient.")
     var firstOrder = false
+    @Option(help: """
+        The inner loss's form in the meta-gradient: reinforce (log π · Â, as pytorch-maml-rl; \
+        default) or lvc (π/⊥π · Â, ProMP's low-variance curvature, which adds the pre-update \
+        sampling distribution's term). The adaptation itself is the same.
+        """)
+    var estimator: String?
     @Option(help: "Hidden-layer widths, comma-separated (default 64,64).")
     var hidden: String?
     @Option(help: "Hidden nonlinearity: tanh or relu (default tanh).")
@@ -62,8 +69,11 @@ struct TrainCommand: ParsableCommand {
     var resume: String?
 
     func validate() throws {
-        if resume == nil && spec == nil { throw ValidationError("give an environment spec, or --resume DIR") }
+        if resume == nil && spec == nil && config == nil {
+            throw ValidationError("give an environment spec, a --config file (its `spec` key), or --resume DIR")
+        }
         if resume != nil && spec != nil { throw ValidationError("--resume continues a run with its own spec; do not give one") }
+        if resume != nil && config != nil { throw ValidationError("--resume continues a run with its own settings; do not give --config") }
     }
 
     func resolvedConfiguration() throws -> TrainingConfiguration {
@@ -77,6 +87,12 @@ struct TrainCommand: ParsableCommand {
         if let fastLr { c.maml.innerStepSize = fastLr }
         if let innerSteps { c.maml.innerSteps = innerSteps }
         if firstOrder { c.maml.firstOrder = true }
+        if let estimator {
+            guard let value = InnerObjective(rawValue: estimator) else {
+                throw ValidationError("--estimator must be reinforce or lvc, got \"\(estimator)\"")
+            }
+            c.maml.innerObjective = value
+        }
         if let hidden {
             let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {

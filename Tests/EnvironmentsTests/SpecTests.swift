@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Environment specs")
 struct SpecTests {
-    static let presetNames = ["navigation", "dense-box", "sparse-semicircle", "momentum", "obstacles"]
+    static let presetNames = ["navigation", "navigation-normalized", "dense-box", "sparse-semicircle", "momentum", "obstacles"]
 
     @Test(arguments: presetNames)
     func presetLoadsByShortName(name: String) throws {
@@ -18,6 +18,14 @@ struct SpecTests {
 
     @Test func theNavigationPresetIsMAMLsEnvironmentExactly() throws {
         #expect(try EnvironmentSpec.load("navigation").family == .pointRobot(.navigation))
+    }
+
+    /// rllab's `normalize`: the policy's action is clipped to [−1, 1], then scaled by 0.1.
+    @Test func theNormalizedNavigationPresetDiffersOnlyInActionUnits() throws {
+        var expected = PointRobotFamily.navigation
+        expected.actionBound = .fixed(1)
+        expected.actionScale = .fixed(0.1)
+        #expect(try EnvironmentSpec.load("navigation-normalized").family == .pointRobot(expected))
     }
 
     @Test func listingFindsEveryPreset() throws {

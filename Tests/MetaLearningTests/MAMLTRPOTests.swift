@@ -8,7 +8,9 @@ import Testing
 struct MAMLTRPOTests {
     /// A small navigation problem with fixed episodes: the sampled train and validation batches of
     /// one task, in Double for finite differences.
-    static func fixture(innerSteps: Int = 1, firstOrder: Bool = false) throws -> (MAMLTRPO, [Tensor<Double>], MAMLTRPO.TaskRollout<Double>) {
+    static func fixture(
+        innerSteps: Int = 1, firstOrder: Bool = false, objective: InnerObjective = .reinforce
+    ) throws -> (MAMLTRPO, [Tensor<Double>], MAMLTRPO.TaskRollout<Double>) {
         var family = PointRobotFamily.navigation
         family.horizon = 15
         let policy = GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [6], activation: .tanh)
@@ -16,6 +18,7 @@ struct MAMLTRPOTests {
         hyper.innerSteps = innerSteps
         hyper.innerStepSize = 0.5
         hyper.firstOrder = firstOrder
+        hyper.innerObjective = objective
         let maml = MAMLTRPO(policy: .gaussian(policy), hyperparameters: hyper)
         var rng = testGenerator(70)
         let theta = policy.initialParameters(as: Float.self, using: &rng)
@@ -102,5 +105,46 @@ struct MAMLTRPOTests {
         let factoredHv = factored.klHessianProduct(ParameterVector.flatten(v), firstOrder: firstOrder)
         let hvGap = (factoredHv - directHv).squared().sum().scalar.squareRoot()
         #expect(hvGap < 1e-10 * (1 + directHv.squared().sum().scalar.squareRoot()), "H·v gap \(hvGap)")
+    }
+
+    /// ProMP's LVC form changes the meta-gradient's estimate, not the adaptation: with one inner
+    /// step, Jᵀg = (I − αH)g gains α Σ_t w_tÂ_t (∇log π_t · g) ∇log π_t, H's extra outer products.
+    @Test func lowVarianceCurvatureAddsTheSamplingDistributionTerm() throws {
+        let (reinforce, theta, rollout) = try Self.fixture()
+        let (lvc, _, _) = try Self.fixture(objective: .lvc)
+        let (firstOrder, _, _) = try Self.fixture(firstOrder: true)
+        let alpha = reinforce.hyperparameters.innerStepSize
+        let batch = rollout.train[0]
+
+        let adaptedByReinforce = InnerLoop.adapt(theta, policy: reinforce.policy, batches: rollout.train, stepSizes: [0.5], createGraph: true)
+        let adaptedByLVC = InnerLoop.adapt(theta, policy: lvc.policy, batches: rollout.train, stepSizes: [0.5],
+                                           createGraph: true, objective: .lvc)
+        let adaptationGap = zip(adaptedByReinforce, adaptedByLVC).map { ($0 - $1).squared().sum().scalar }.reduce(0, +)
+        #expect(adaptationGap < 1e-24, "θ' differs by \(adaptationGap)")
+
+        // The outer gradient g at θ', and each step's score ∇log π_t at θ.
+        let g = firstOrder.curvature(at: theta, rollout: rollout).metaGradient
+        let x = theta.map { Tensor.variable($0) }
+        let logProbabilities = reinforce.policy.logProbability(of: batch.actions, at: batch.observations, parameters: x)
+        let weights = batch.weightedAdvantages.scalars
+        var expected = reinforce.curvature(at: theta, rollout: rollout).metaGradient
+        for t in 0..<batch.episodes.stepCount {
+            var pick = [Double](repeating: 0, count: weights.count)
+            pick[t] = 1
+            let score = ParameterVector.flatten(gradients(of: (logProbabilities * Tensor(shape: [weights.count, 1], scalars: pick)).sum(), wrt: x))
+            expected = expected + (alpha * weights[t] * Tensor.dot(score, g).scalar) * score
+        }
+        let actual = lvc.curvature(at: theta, rollout: rollout).metaGradient
+        let scale = expected.squared().sum().scalar.squareRoot()
+        let gap = (actual - expected).squared().sum().scalar.squareRoot()
+        #expect(gap < 1e-10 * (1 + scale), "LVC meta-gradient off by \(gap) (norm \(scale))")
+        let added = (actual - reinforce.curvature(at: theta, rollout: rollout).metaGradient).squared().sum().scalar.squareRoot()
+        #expect(added > 1e-4 * scale, "the LVC term is negligible (\(added)), so this test could not fail")
+
+        // The factored form agrees with automatic differentiation of the direct form.
+        let reference = lvc.curvature(at: theta, rollout: rollout).reference
+        let direct = ParameterVector.flatten(gradients(of: lvc.surrogate(x, rollout: rollout, reference: reference, differentiable: true).loss, wrt: x))
+        let directGap = (direct - actual).squared().sum().scalar.squareRoot()
+        #expect(directGap < 1e-10 * (1 + scale), "factored and direct LVC meta-gradients differ by \(directGap)")
     }
 }
