@@ -7,69 +7,65 @@ import Autodiff
 ///
 /// Exact at that point (the KL's gradient vanishes there, and with it every term that involves the
 /// network's own curvature), and cheaper than differentiating the KL twice: J·v is a forward-mode
-/// pass over the stored activations, Jᵀ·u one backward pass over the output's graph.
-struct PolicyOutputFisher<Scalar: TensorScalar>: @unchecked Sendable {
-    // @unchecked: the graph and constants are immutable once built and only read by products.
-
-    enum Output {
-        /// Mean network output; log σ of the reference (clamped, constant) and whether each log σ
-        /// lies above its clamp (a clamped one has zero curvature).
-        case gaussian(logStd: Tensor<Scalar>, free: [Bool])
-        /// Log-probabilities (their graph) and the probabilities, constant.
-        case categorical(probabilities: Tensor<Scalar>)
+/// pass over the stored activations, Jᵀ·u one backward pass over them.
+struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
+    enum Output: Sendable {
+        /// 1/σ² of the reference per dimension, and whether each log σ lies at or above its floor
+        /// (a clamped one has zero curvature).
+        case gaussian(inverseVariance: [Scalar], free: [Bool])
+        /// The probabilities, per row.
+        case categorical(probabilities: [Scalar])
     }
 
-    let network: MLP
-    let linearisation: MLP.Linearisation<Scalar>
-    /// The network's output at θ' as a function of the leaves (mean for a Gaussian,
-    /// log-probabilities for a categorical), for Jᵀ·u.
-    let output: Tensor<Scalar>
-    let networkLeaves: [Tensor<Scalar>]
+    let network: MLP.Linearisation<Scalar>
     let kind: Output
-    /// wᵣ per step, `[rows, 1]`, and their sum.
-    let rowWeights: Tensor<Scalar>
+    /// wᵣ per step, and their sum.
+    let rowWeights: [Scalar]
     let weightSum: Scalar
     let shapes: [[Int]]
 
-    init(policy: Policy, observations: Tensor<Scalar>, leaves: [Tensor<Scalar>], current: ActionDistribution<Scalar>,
+    init(policy: Policy, observations: Tensor<Scalar>, parameters: [Tensor<Scalar>], current: ActionDistribution<Scalar>,
          rowWeights: Tensor<Scalar>) {
-        network = policy.network
-        shapes = leaves.map(\.shape)
-        let layers = 2 * (network.layerSizes.count - 1)
-        networkLeaves = Array(leaves.prefix(layers))
-        linearisation = network.linearise(observations, parameters: networkLeaves)
-        self.rowWeights = rowWeights
-        weightSum = rowWeights.sum().scalar
+        let layerTensors = 2 * (policy.network.layerSizes.count - 1)
+        network = policy.network.linearise(observations, parameters: Array(parameters.prefix(layerTensors)))
+        shapes = parameters.map(\.shape)
+        self.rowWeights = rowWeights.scalars
+        weightSum = self.rowWeights.reduce(0, +)
         switch current {
-        case .gaussian(let mean, let logStd):
-            output = mean
-            let raw = leaves[layers].scalars
-            kind = .gaussian(logStd: logStd.detached, free: raw.map { Double($0) >= GaussianMLPPolicy.minimumLogStd })
+        case .gaussian(_, let logStd):
+            let floor = Scalar(GaussianMLPPolicy.minimumLogStd)
+            kind = .gaussian(inverseVariance: logStd.scalars.map { Scalar.exp(-2 * $0) },
+                             free: parameters[layerTensors].scalars.map { $0 >= floor })
         case .categorical(let logp):
-            output = logp
-            kind = .categorical(probabilities: logp.detached.exp())
+            kind = .categorical(probabilities: logp.scalars.map { Scalar.exp($0) })
         }
     }
 
     /// F·v for a flattened parameter direction v.
+    @specialized(where Scalar == Float)
     func product(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
-        let parts = ParameterVector.unflatten(v, shapes: shapes)
-        let u = network.jacobianProduct(linearisation, tangents: Array(parts.prefix(networkLeaves.count)))
-        let upstream: Tensor<Scalar>
-        var logStdPart: [Tensor<Scalar>] = []
+        let parts = ParameterVector.unflatten(v, shapes: shapes).map(\.scalars)
+        let layerTensors = 2 * network.layerCount
+        var upstream = network.tangents(Array(parts.prefix(layerTensors))).output
+        let rows = rowWeights.count
+        let width = upstream.count / max(rows, 1)
+        var logStdPart: [[Scalar]] = []
         switch kind {
-        case .gaussian(let logStd, let free):
-            upstream = u * (-2 * logStd).exp() * rowWeights
-            let direction = parts[networkLeaves.count].scalars
-            logStdPart = [Tensor(shape: shapes.last!, scalars: direction.indices.map {
-                free[$0] ? 2 * weightSum * direction[$0] : 0
-            })]
+        case .gaussian(let inverseVariance, let free):
+            for r in 0..<rows {
+                for j in 0..<width { upstream[r * width + j] *= inverseVariance[j] * rowWeights[r] }
+            }
+            logStdPart = [parts[layerTensors].indices.map { free[$0] ? 2 * weightSum * parts[layerTensors][$0] : 0 }]
         case .categorical(let p):
             // (diag p − ppᵀ)·u per row; it sums to zero, so the log-softmax passes it unchanged.
-            let pu = p * u
-            upstream = (pu - p * pu.sum(alongAxis: 1, keepingDimension: true)) * rowWeights
+            for r in 0..<rows {
+                let row = r * width
+                var expected: Scalar = 0
+                for j in 0..<width { expected += p[row + j] * upstream[row + j] }
+                for j in 0..<width { upstream[row + j] = p[row + j] * (upstream[row + j] - expected) * rowWeights[r] }
+            }
         }
-        let networkPart = gradients(of: (output * upstream).sum(), wrt: networkLeaves)
-        return ParameterVector.flatten(networkPart + logStdPart)
+        let networkPart = network.backward(upstream, keepingAdjoints: false).gradient
+        return Tensor(Array((networkPart + logStdPart).joined()))
     }
 }

@@ -80,12 +80,20 @@ public enum InnerLoop {
         stepSizes: [Scalar], createGraph: Bool, objective: InnerObjective = .reinforce
     ) -> [Tensor<Scalar>] {
         precondition(stepSizes.count == batches.count, "\(stepSizes.count) step sizes for \(batches.count) inner steps")
+        guard createGraph else {
+            // Plain values: the hand-written backward pass, without a graph.
+            var theta = parameters.map(\.detached)
+            for (batch, alpha) in zip(batches, stepSizes) {
+                theta = zip(theta, batch.innerGradient(policy: policy, parameters: theta)).map { $0 - alpha * $1 }
+            }
+            return theta
+        }
         var theta = parameters.map { $0.isTracked ? $0 : Tensor.variable($0) }
         for (batch, alpha) in zip(batches, stepSizes) {
             let loss = batch.innerLoss(policy: policy, parameters: theta, objective: objective)
-            let gradient = gradients(of: loss, wrt: theta, createGraph: createGraph)
-            theta = zip(theta, gradient).map { createGraph ? $0 - alpha * $1 : Tensor.variable(($0 - alpha * $1).detached) }
+            let gradient = gradients(of: loss, wrt: theta, createGraph: true)
+            theta = zip(theta, gradient).map { $0 - alpha * $1 }
         }
-        return createGraph ? theta : theta.map(\.detached)
+        return theta
     }
 }

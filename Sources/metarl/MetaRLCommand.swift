@@ -25,6 +25,7 @@ struct MetaRLCommand: ParsableCommand {
     )
 
     static func main() {
+        relaunchWithBetterBLASKernelsIfNeeded()
         // One BLAS thread, tensor buffers kept by the allocator: see ComputeEnvironment.
         ComputeEnvironment.prepare()
         do {
@@ -36,5 +37,19 @@ struct MetaRLCommand: ParsableCommand {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(2)
         }
+    }
+
+    /// Starts this program again with `OPENBLAS_CORETYPE` set when OpenBLAS fell back to generic
+    /// kernels on a CPU that runs better ones (see `ComputeEnvironment.recommendedBLASCore`); the
+    /// variable is read only when the library loads. Set to anything, it stops the relaunch, so
+    /// this happens at most once. If the relaunch fails, the program goes on as it is.
+    private static func relaunchWithBetterBLASKernelsIfNeeded() {
+        guard let core = ComputeEnvironment.recommendedBLASCore,
+              let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        // The executable's own path (not /proc/self/exe), so that ps and top still say "metarl".
+        execv(executable, CommandLine.unsafeArgv)
+        unsetenv("OPENBLAS_CORETYPE")
     }
 }

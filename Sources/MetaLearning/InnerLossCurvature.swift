@@ -1,0 +1,165 @@
+import Autodiff
+
+/// An inner loss at one point θ — its gradient, and products with its Hessian — computed by hand
+/// over the policy's network (`MLP.Linearisation`) instead of by differentiating a recorded
+/// gradient again.
+///
+/// The loss is L(θ) = −Σ_r c_r log π_θ(a_r|s_r), c_r = w_r·Â_r the batch's weighted advantages,
+/// or its LVC form, whose gradient is the same and whose Hessian adds −Σ_r c_r ∇log π_r ∇log π_rᵀ
+/// (`InnerObjective`). With the network's output o = f_θ(s) and G = ∂L/∂o,
+///
+///     H·v = (∇L)˙ = the backward pass's tangent (network curvature included) with Ġ from the head,
+///
+/// where the head's part is, for a Gaussian (u = (a − μ)/σ, ℓ = log σ, v_ℓ the log σ direction):
+/// G = −c·u/σ, ∂L/∂ℓ = −Σ c(u² − 1), Ġ = c(μ̇/σ² + 2u·v_ℓ/σ), (∂L/∂ℓ)˙ = Σ 2c(u·μ̇/σ + u²·v_ℓ);
+/// and for a categorical over logits o with probabilities p: G = c(p − e_a),
+/// Ġ = c(p⊙ȯ − p(p·ȯ)). LVC adds −c·q·∇log π with q = ∇log π·v, per row.
+///
+/// - Complexity: the gradient is one forward and one backward pass; each product six matrix
+///   products per hidden-to-hidden layer (two forward, four backward), the same order as the
+///   double-backward it replaces, without its graph.
+struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
+    enum Head: Sendable {
+        /// c per row, u = (a − μ)/σ per row and dimension, 1/σ, and whether each log σ is above
+        /// its floor (a clamped one has zero derivatives).
+        case gaussian(weights: [Scalar], standardized: [Scalar], inverseStd: [Scalar], free: [Bool])
+        /// c per row, the probabilities, and each row's action index.
+        case categorical(weights: [Scalar], probabilities: [Scalar], actions: [Int])
+    }
+
+    let network: MLP.Linearisation<Scalar>
+    let adjoints: MLP.Linearisation<Scalar>.Adjoints
+    let head: Head
+    let objective: InnerObjective
+    let shapes: [[Int]]
+    /// ∇L(θ), flattened in parameter order.
+    let gradient: Tensor<Scalar>
+
+    @specialized(where Scalar == Float)
+    init(policy: Policy, parameters: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, objective: InnerObjective) {
+        let mlp = policy.network
+        let layerTensors = 2 * (mlp.layerSizes.count - 1)
+        let network = mlp.linearise(batch.observations, parameters: Array(parameters.prefix(layerTensors)))
+        let rows = network.rows
+        let c = batch.weightedAdvantages.scalars
+        var outputAdjoint: [Scalar]
+        var headGradient: [[Scalar]] = []
+        switch policy {
+        case .gaussian:
+            let d = mlp.layerSizes.last!
+            let floor = Scalar(GaussianMLPPolicy.minimumLogStd)
+            let logStd = parameters[layerTensors].scalars
+            let free = logStd.map { $0 >= floor }
+            let inverseStd = logStd.map { Scalar.exp(-max($0, floor)) }
+            let actions = batch.actions.scalars
+            var u = [Scalar](repeating: 0, count: rows * d)
+            outputAdjoint = [Scalar](repeating: 0, count: rows * d)
+            var logStdGradient = [Scalar](repeating: 0, count: d)
+            for r in 0..<rows {
+                for j in 0..<d {
+                    let i = r * d + j
+                    u[i] = (actions[i] - network.output[i]) * inverseStd[j]
+                    outputAdjoint[i] = -c[r] * u[i] * inverseStd[j]
+                    logStdGradient[j] -= c[r] * (u[i] * u[i] - 1)
+                }
+            }
+            for j in 0..<d where !free[j] { logStdGradient[j] = 0 }
+            headGradient = [logStdGradient]
+            head = .gaussian(weights: c, standardized: u, inverseStd: inverseStd, free: free)
+        case .categorical:
+            let n = mlp.layerSizes.last!
+            let logits = network.output
+            var p = [Scalar](repeating: 0, count: rows * n)
+            let actions = batch.actions.scalars.map { Int($0) }
+            outputAdjoint = [Scalar](repeating: 0, count: rows * n)
+            for r in 0..<rows {
+                let row = r * n
+                var largest = logits[row]
+                for j in 1..<n { largest = max(largest, logits[row + j]) }
+                var total: Scalar = 0
+                for j in 0..<n {
+                    p[row + j] = Scalar.exp(logits[row + j] - largest)
+                    total += p[row + j]
+                }
+                for j in 0..<n {
+                    p[row + j] /= total
+                    outputAdjoint[row + j] = c[r] * (p[row + j] - (j == actions[r] ? 1 : 0))
+                }
+            }
+            head = .categorical(weights: c, probabilities: p, actions: actions)
+        }
+        let (networkGradient, adjoints) = network.backward(outputAdjoint, keepingAdjoints: true)
+        self.network = network
+        self.adjoints = adjoints!
+        self.objective = objective
+        shapes = parameters.map(\.shape)
+        gradient = Tensor(Array((networkGradient + headGradient).joined()))
+    }
+
+    /// The gradient as tensors of the parameters' shapes.
+    var gradientParts: [Tensor<Scalar>] { ParameterVector.unflatten(gradient, shapes: shapes) }
+
+    /// H·v, the Hessian of the inner loss at θ times a flattened direction v.
+    @specialized(where Scalar == Float)
+    func hessianProduct(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
+        precondition(v.count == gradient.count, "a direction of \(v.count) values for \(gradient.count) parameters")
+        var direction: [[Scalar]] = []
+        var start = 0
+        for shape in shapes {
+            let count = shape.reduce(1, *)
+            direction.append(Array(v.scalars[start..<(start + count)]))
+            start += count
+        }
+        let layerTensors = 2 * network.layerCount
+        let tangents = network.tangents(Array(direction.prefix(layerTensors)))
+        let o = tangents.output
+        let rows = network.rows
+        var adjointTangent = [Scalar](repeating: 0, count: o.count)
+        var headPart: [[Scalar]] = []
+        switch head {
+        case .gaussian(let c, let u, let inverseStd, let free):
+            let d = inverseStd.count
+            let vLogStd = direction[layerTensors].indices.map { free[$0] ? direction[layerTensors][$0] : 0 }
+            var logStdPart = [Scalar](repeating: 0, count: d)
+            for r in 0..<rows {
+                // q = ∇log π·v, for the LVC term.
+                var q: Scalar = 0
+                if objective == .lvc {
+                    for j in 0..<d { q += u[r * d + j] * inverseStd[j] * o[r * d + j] + (u[r * d + j] * u[r * d + j] - 1) * vLogStd[j] }
+                }
+                for j in 0..<d {
+                    let i = r * d + j
+                    let slope = u[i] * inverseStd[j]
+                    adjointTangent[i] = c[r] * (o[i] * inverseStd[j] * inverseStd[j] + 2 * slope * vLogStd[j]) - c[r] * q * slope
+                    logStdPart[j] += 2 * c[r] * (slope * o[i] + u[i] * u[i] * vLogStd[j]) - c[r] * q * (u[i] * u[i] - 1)
+                }
+            }
+            for j in 0..<d where !free[j] { logStdPart[j] = 0 }
+            headPart = [logStdPart]
+        case .categorical(let c, let p, let actions):
+            let n = o.count / max(rows, 1)
+            for r in 0..<rows {
+                let row = r * n
+                var expected: Scalar = 0
+                for j in 0..<n { expected += p[row + j] * o[row + j] }
+                // LVC: q = (e_a − p)·ȯ, adding c·q·(p − e_a).
+                let q = objective == .lvc ? o[row + actions[r]] - expected : 0
+                for j in 0..<n {
+                    let score = (j == actions[r] ? 1 : 0) - p[row + j]
+                    adjointTangent[row + j] = c[r] * (p[row + j] * (o[row + j] - expected) - q * score)
+                }
+            }
+        }
+        let networkPart = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
+                                                      outputAdjointTangent: adjointTangent, direction: direction)
+        return Tensor(Array((networkPart + headPart).joined()))
+    }
+}
+
+extension PolicyGradientBatch {
+    /// ∇L(θ) of the inner loss (the policy gradient; REINFORCE and LVC agree), by a hand-written
+    /// backward pass, as tensors of the parameters' shapes.
+    public func innerGradient(policy: Policy, parameters: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        InnerLossCurvature(policy: policy, parameters: parameters.map(\.detached), batch: self, objective: .reinforce).gradientParts
+    }
+}

@@ -1,0 +1,108 @@
+import Autodiff
+import Environments
+@testable import MetaLearning
+import TestSupport
+import Testing
+
+/// The hand-written gradient and Hessian–vector products of the inner loss, against the tensor
+/// core's own double backward (itself checked against finite differences in AutodiffTests) and
+/// against central differences of the gradient.
+@Suite("Inner-loss curvature")
+struct InnerLossCurvatureTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var categorical: Bool
+        var activation: MLP.Activation
+        var objective: InnerObjective
+        /// Put one log σ below its floor, where its derivatives vanish.
+        var clampedLogStd = false
+        var testDescription: String {
+            "\(categorical ? "categorical" : "gaussian") \(activation) \(objective)\(clampedLogStd ? " clamped" : "")"
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(categorical: false, activation: .tanh, objective: .reinforce),
+        Case(categorical: false, activation: .tanh, objective: .lvc),
+        Case(categorical: false, activation: .relu, objective: .reinforce),
+        Case(categorical: false, activation: .relu, objective: .lvc),
+        Case(categorical: false, activation: .tanh, objective: .lvc, clampedLogStd: true),
+        Case(categorical: true, activation: .tanh, objective: .reinforce),
+        Case(categorical: true, activation: .tanh, objective: .lvc),
+        Case(categorical: true, activation: .relu, objective: .lvc),
+    ]
+
+    /// A two-hidden-layer policy, random parameters, and a batch of 3 episodes with arbitrary
+    /// observations, actions and rewards, in Double.
+    static func fixture(_ c: Case) throws -> (Policy, [Tensor<Double>], PolicyGradientBatch<Double>) {
+        let policy: Policy = c.categorical
+            ? .categorical(CategoricalMLPPolicy(observationSize: 3, actionCount: 4, hidden: [5, 4], activation: c.activation))
+            : .gaussian(GaussianMLPPolicy(observationSize: 3, actionSize: 2, hidden: [5, 4], activation: c.activation))
+        var rng = testGenerator(90)
+        var theta = policy.initialParameters(as: Double.self, using: &rng).map { $0 + Tensor.uniform($0.shape, in: -0.4...0.4, using: &rng) }
+        if c.clampedLogStd { theta[theta.count - 1] = Tensor([-20, 0.3]) }
+        var episodes = EpisodeBatch(observationSize: 3, actionSize: policy.actionSize)
+        for length in [4, 6, 3] {
+            let observations = (0..<(3 * length)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let actions = (0..<(policy.actionSize * length)).map { _ in
+                c.categorical ? Float(Int.random(in: 0..<4, using: &rng)) : Float.random(in: -2...2, using: &rng)
+            }
+            let rewards = (0..<length).map { _ in Float.random(in: -1...1, using: &rng) }
+            episodes.append(observations: observations, actions: actions, rewards: rewards, finalObservation: [0, 0, 0])
+        }
+        let batch = try PolicyGradientBatch<Double>(episodes, discount: 0.9, gaeLambda: 0.95, weighting: .episode)
+        return (policy, theta, batch)
+    }
+
+    @Test(arguments: cases)
+    func gradientMatchesTheGraph(_ c: Case) throws {
+        let (policy, theta, batch) = try Self.fixture(c)
+        let x = theta.map { Tensor.variable($0) }
+        let expected = ParameterVector.flatten(gradients(of: batch.innerLoss(policy: policy, parameters: x, objective: c.objective), wrt: x))
+        let actual = InnerLossCurvature(policy: policy, parameters: theta, batch: batch, objective: c.objective).gradient
+        let gap = (actual - expected).squared().sum().scalar.squareRoot()
+        #expect(gap < 1e-12 * (1 + expected.squared().sum().scalar.squareRoot()), "gradient gap \(gap)")
+        if c.clampedLogStd { #expect(actual.scalars[actual.count - 2] == 0, "a clamped log σ has a zero derivative") }
+    }
+
+    @Test(arguments: cases)
+    func hessianProductMatchesDoubleBackwardAndFiniteDifferences(_ c: Case) throws {
+        let (policy, theta, batch) = try Self.fixture(c)
+        let curvature = InnerLossCurvature(policy: policy, parameters: theta, batch: batch, objective: c.objective)
+        var rng = testGenerator(91)
+        let v = ParameterVector.flatten(theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) })
+        let actual = curvature.hessianProduct(v)
+        let scale = 1 + actual.squared().sum().scalar.squareRoot()
+
+        // The graph: ∇(∇L · v).
+        let x = theta.map { Tensor.variable($0) }
+        let g = ParameterVector.flatten(gradients(of: batch.innerLoss(policy: policy, parameters: x, objective: c.objective),
+                                                  wrt: x, createGraph: true))
+        let byGraph = ParameterVector.flatten(gradients(of: Tensor.dot(g, v), wrt: x))
+        let graphGap = (actual - byGraph).squared().sum().scalar.squareRoot()
+        #expect(graphGap < 1e-10 * scale, "H·v differs from the double backward by \(graphGap)")
+
+        // Central differences of the hand-written gradient (the LVC form's Hessian is a property
+        // of the estimator, not of the gradient's values, so only REINFORCE's is checked this way).
+        if c.objective == .reinforce {
+            let h = 1e-5
+            let shapes = theta.map(\.shape)
+            func gradient(at offset: Double) -> Tensor<Double> {
+                let point = ParameterVector.unflatten(ParameterVector.flatten(theta) + offset * v, shapes: shapes)
+                return InnerLossCurvature(policy: policy, parameters: point, batch: batch, objective: .reinforce).gradient
+            }
+            let numerical = (gradient(at: h) - gradient(at: -h)) / (2 * h)
+            let fdGap = (actual - numerical).squared().sum().scalar.squareRoot()
+            #expect(fdGap < 1e-6 * scale, "H·v differs from central differences by \(fdGap)")
+        }
+    }
+
+    /// The adaptation without a graph takes the same step as the one with it.
+    @Test func plainAdaptationMatchesTheRecordedOne() throws {
+        let (policy, theta, batch) = try Self.fixture(Self.cases[0])
+        let plain = InnerLoop.adapt(theta, policy: policy, batches: [batch, batch], stepSizes: [0.3, 0.1], createGraph: false)
+        let recorded = InnerLoop.adapt(theta, policy: policy, batches: [batch, batch], stepSizes: [0.3, 0.1], createGraph: true)
+        let gap = zip(plain, recorded).map { ($0 - $1.detached).squared().sum().scalar }.reduce(0, +).squareRoot()
+        #expect(gap < 1e-12, "adapted parameters differ by \(gap)")
+        #expect(plain.allSatisfy { !$0.isTracked })
+    }
+}
