@@ -51,10 +51,10 @@ extension MLP {
             case .tanh:
                 let h = z.tanh().scalars
                 inputs.append(h)
-                slopes.append(h.map { 1 - $0 * $0 })
+                slopes.append(RowMajor.map(h) { 1 - $0 * $0 })
             case .relu:
-                inputs.append(z.scalars.map { $0 > 0 ? $0 : 0 })
-                slopes.append(z.scalars.map { $0 > 0 ? 1 : 0 })
+                inputs.append(RowMajor.map(z.scalars) { $0 > 0 ? $0 : 0 })
+                slopes.append(RowMajor.map(z.scalars) { $0 > 0 ? 1 : 0 })
             }
         }
         return Linearisation(layerSizes: layerSizes, activation: activation, rows: rows,
@@ -95,13 +95,16 @@ extension MLP.Linearisation {
         var hidden: [[Scalar]] = []
         for layer in 0..<layerCount {
             let (fanIn, fanOut) = (layerSizes[layer], layerSizes[layer + 1])
-            var zDot = RowMajor.broadcastRows(direction[2 * layer + 1], rows: rows)
-            RowMajor.multiply(layerInputs[layer], direction[2 * layer], into: &zDot, m: rows, n: fanOut, k: fanIn, accumulate: true)
+            var zDot = RowMajor.product(layerInputs[layer], direction[2 * layer], m: rows, n: fanOut, k: fanIn)
             if layer > 0 {
                 RowMajor.multiply(hidden[layer - 1], weights[layer], into: &zDot, m: rows, n: fanOut, k: fanIn, accumulate: true)
             }
-            guard layer < layerCount - 1 else { return Tangents(hidden: hidden, output: zDot) }
-            RowMajor.multiplyElementwise(&zDot, by: slopes[layer])
+            // The bias tangent joins in the same pass as the slope.
+            guard layer < layerCount - 1 else {
+                RowMajor.addRow(direction[2 * layer + 1], to: &zDot, multiplyingBy: nil)
+                return Tangents(hidden: hidden, output: zDot)
+            }
+            RowMajor.addRow(direction[2 * layer + 1], to: &zDot, multiplyingBy: slopes[layer])
             hidden.append(zDot)
         }
         preconditionFailure("an MLP has at least one layer")
@@ -198,19 +201,32 @@ enum RowMajor {
         }
     }
 
-    /// `rows` copies of `row`, one after another.
+    /// x ← (x + r) ⊙ s, r added to every row of x, or x ← x + r without `s`.
     @inline(__always)
-    static func broadcastRows<S: TensorScalar>(_ row: [S], rows: Int) -> [S] {
-        let width = row.count
-        return [S](unsafeUninitializedCapacity: rows * width) { buffer, initialized in
-            row.withUnsafeBufferPointer { source in
-                guard let from = source.baseAddress, var to = buffer.baseAddress else { return }
-                for _ in 0..<rows {
-                    to.initialize(from: from, count: width)
-                    to += width
+    static func addRow<S: TensorScalar>(_ r: [S], to x: inout [S], multiplyingBy s: [S]?) {
+        let width = r.count
+        precondition(width > 0 && x.count % width == 0 && (s == nil || s!.count == x.count),
+                     "a row of \(r.count) added to \(x.count) values")
+        x.withUnsafeMutableBufferPointer { px in
+            r.withUnsafeBufferPointer { pr in
+                guard var row = px.baseAddress, let add = pr.baseAddress else { return }
+                let rows = px.count / width
+                if let s {
+                    s.withUnsafeBufferPointer { ps in
+                        guard var slope = ps.baseAddress else { return }
+                        for _ in 0..<rows {
+                            for j in 0..<width { row[j] = (row[j] + add[j]) * slope[j] }
+                            row += width
+                            slope += width
+                        }
+                    }
+                } else {
+                    for _ in 0..<rows {
+                        for j in 0..<width { row[j] += add[j] }
+                        row += width
+                    }
                 }
             }
-            initialized = rows * width
         }
     }
 
@@ -251,6 +267,17 @@ enum RowMajor {
             y.withUnsafeBufferPointer { py in
                 for i in 0..<px.count { px[i] *= py[i] }
             }
+        }
+    }
+
+    /// f applied to every element, a new array.
+    @inline(__always)
+    static func map<S: TensorScalar>(_ x: [S], _ f: (S) -> S) -> [S] {
+        [S](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { px in
+                for i in 0..<px.count { out[i] = f(px[i]) }
+            }
+            initialized = x.count
         }
     }
 
