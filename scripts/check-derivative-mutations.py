@@ -3,7 +3,8 @@
 breaks one piece of the gradient engine), rebuilds, and runs the Autodiff and MetaLearning tests,
 which must then fail. Works on a temporary clone of HEAD, so the checkout is never touched.
 
-    python3 scripts/check-derivative-mutations.py      # about 10 s per mutation on 2 cores
+    python3 scripts/check-derivative-mutations.py              # about 10 s per mutation on 2 cores
+    python3 scripts/check-derivative-mutations.py "second order"  # only those whose name has this
 
 Each entry is (file, exact text, replacement, name); a text that no longer matches is reported, so
 the list is kept in step with the code.
@@ -11,6 +12,7 @@ the list is kept in step with the code.
 import os, subprocess, sys, tempfile
 
 A = "Sources/Autodiff/"
+M = "Sources/MetaLearning/"
 MUTATIONS = [
     (A+'Tensor+Arithmetic.swift', "[needed[0] ? g.summed(toShape: x[0].shape) : nil,\n             needed[1] ? g.summed(toShape: x[1].shape) : nil]", "[nil,\n             needed[1] ? g.summed(toShape: x[1].shape) : nil]", "add lhs"),
     (A+'Tensor+Arithmetic.swift', "[needed[0] ? g.summed(toShape: x[0].shape) : nil,\n             needed[1] ? g.summed(toShape: x[1].shape) : nil]", "[needed[0] ? g.summed(toShape: x[0].shape) : nil,\n             nil]", "add rhs"),
@@ -57,6 +59,22 @@ MUTATIONS = [
     (A+'Tensor+LinearAlgebra.swift', "needed[1] ? matmul(x[0], g, transposingA: true) : nil,", "nil,", "linear dW"),
     (A+'Tensor+LinearAlgebra.swift', "needed[2] ? g.sum(alongAxis: 0).reshaped(x[2].shape) : nil]", "nil]", "linear db"),
     (A+'Gradients.swift', "accumulated[inputID] = existing + contribution", "accumulated[inputID] = contribution", "accumulation of several uses"),
+    # The hand-written forward-over-reverse products of MetaLearning (MLP+Linearisation.swift,
+    # InnerLossCurvature.swift, MAMLTRPO+Fisher.swift).
+    (M+'MLP+Linearisation.swift', "RowMajor.multiply(hidden[layer - 1], weights[layer], into: &zDot, m: rows, n: fanOut, k: fanIn, accumulate: true)", "", "tangent through the previous layer"),
+    (M+'MLP+Linearisation.swift', "RowMajor.addRow(direction[2 * layer + 1], to: &zDot, multiplyingBy: slopes[layer])", "RowMajor.multiplyElementwise(&zDot, by: slopes[layer])", "hidden bias tangent"),
+    (M+'MLP+Linearisation.swift', "RowMajor.multiply(tangents.hidden[layer - 1], delta, into: &weightPart, m: fanIn, n: fanOut, k: rows,\n                                  transposingA: true, accumulate: true)", "", "second order: input tangent times adjoint"),
+    (M+'MLP+Linearisation.swift', "RowMajor.multiply(delta, direction[2 * layer], into: &eDot, m: rows, n: fanIn, k: fanOut,\n                              transposingB: true, accumulate: true)", "", "second order: adjoint times weight direction"),
+    (M+'MLP+Linearisation.swift', "RowMajor.multiplyAdd(&eDot, slopes[layer - 1], curvature, tangents.hidden[layer - 1])", "RowMajor.multiplyElementwise(&eDot, by: slopes[layer - 1])", "second order: activation curvature"),
+    (M+'MLP+Linearisation.swift', "result[2 * layer + 1] = RowMajor.columnSums(deltaDot, ones: ones, columns: fanOut)", "result[2 * layer + 1] = [Scalar](repeating: 0, count: fanOut)", "second order: bias"),
+    (M+'InnerLossCurvature.swift', "outputAdjoint[i] = -c[r] * u[i] * inverseStd[j]", "outputAdjoint[i] = -c[r] * u[i]", "gaussian gradient 1/σ"),
+    (M+'InnerLossCurvature.swift', "logStdGradient[j] -= c[r] * (u[i] * u[i] - 1)", "logStdGradient[j] -= c[r] * u[i] * u[i]", "gaussian log σ gradient"),
+    (M+'InnerLossCurvature.swift', "+ 2 * slope * vLogStd[j]) - c[r] * q * slope", ") - c[r] * q * slope", "gaussian mean–log σ curvature"),
+    (M+'InnerLossCurvature.swift', "2 * c[r] * (slope * o[i] + u[i] * u[i] * vLogStd[j])", "2 * c[r] * (slope * o[i])", "gaussian log σ curvature"),
+    (M+'InnerLossCurvature.swift', "- c[r] * q * (u[i] * u[i] - 1)", "", "gaussian LVC log σ term"),
+    (M+'InnerLossCurvature.swift', "adjointTangent[row + j] = c[r] * (p[row + j] * (o[row + j] - expected) - q * score)", "adjointTangent[row + j] = c[r] * (p[row + j] * o[row + j] - q * score)", "categorical curvature ppᵀ"),
+    (M+'InnerLossCurvature.swift', "let q = objective == .lvc ? o[row + actions[r]] - expected : 0", "let q: Scalar = 0", "categorical LVC term"),
+    (M+'MAMLTRPO+Fisher.swift', "free[$0] ? 2 * weightSum * parts[layerTensors][$0] : 0", "free[$0] ? weightSum * parts[layerTensors][$0] : 0", "fisher log σ factor 2"),
 ]
 
 
@@ -66,7 +84,8 @@ def main():
     subprocess.run(["git", "clone", "-q", top, work], check=True)
     os.chdir(work)
     missed = []
-    for path, old, new, name in MUTATIONS:
+    chosen = [m for m in MUTATIONS if len(sys.argv) < 2 or sys.argv[1] in m[3]]
+    for path, old, new, name in chosen:
         source = open(path).read()
         if source.count(old) != 1:
             verdict = "TEXT NOT FOUND"
@@ -83,7 +102,7 @@ def main():
         print(f"{verdict:14} {name}", flush=True)
         if verdict != "caught":
             missed.append(name)
-    print(f"{len(MUTATIONS) - len(missed)} of {len(MUTATIONS)} mutations caught")
+    print(f"{len(chosen) - len(missed)} of {len(chosen)} mutations caught")
     sys.exit(1 if missed else 0)
 
 

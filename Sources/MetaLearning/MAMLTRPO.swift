@@ -20,6 +20,9 @@ public struct MAMLTRPO: Sendable {
         public var innerStepSize: Double = 0.1
         /// k, policy-gradient steps in the inner loop (`num-steps`, 1).
         public var innerSteps: Int = 1
+        /// Take α/2 for every inner step after the first, as the MAML paper's test protocol does
+        /// (default off: α throughout, as pytorch-maml-rl trains).
+        public var halvesStepAfterFirst: Bool = false
         /// Drop the second-order terms of the meta-gradient (first-order MAML; default off).
         public var firstOrder: Bool = false
         /// The inner loss's form in the meta-gradient: `reinforce` (pytorch-maml-rl, default) or
@@ -54,6 +57,7 @@ public struct MAMLTRPO: Sendable {
             let d = Hyperparameters()
             innerStepSize = try c.decodeIfPresent(Double.self, forKey: .innerStepSize) ?? d.innerStepSize
             innerSteps = try c.decodeIfPresent(Int.self, forKey: .innerSteps) ?? d.innerSteps
+            halvesStepAfterFirst = try c.decodeIfPresent(Bool.self, forKey: .halvesStepAfterFirst) ?? d.halvesStepAfterFirst
             firstOrder = try c.decodeIfPresent(Bool.self, forKey: .firstOrder) ?? d.firstOrder
             innerObjective = try c.decodeIfPresent(InnerObjective.self, forKey: .innerObjective) ?? d.innerObjective
             discount = try c.decodeIfPresent(Double.self, forKey: .discount) ?? d.discount
@@ -66,9 +70,9 @@ public struct MAMLTRPO: Sendable {
             backtrackRatio = try c.decodeIfPresent(Double.self, forKey: .backtrackRatio) ?? d.backtrackRatio
         }
 
-        /// α for each inner step: α throughout, or α then α/2 (the MAML paper's test protocol).
-        public func innerStepSizes<Scalar: TensorScalar>(halvingAfterFirst: Bool = false) -> [Scalar] {
-            stepSizes(count: innerSteps, halvingAfterFirst: halvingAfterFirst)
+        /// α for each inner step of meta-training: α throughout, or α then α/2.
+        public func innerStepSizes<Scalar: TensorScalar>() -> [Scalar] {
+            stepSizes(count: innerSteps, halvingAfterFirst: halvesStepAfterFirst)
         }
 
         /// The advantages and loss weights of a batch of episodes under these settings.

@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     var fastLr: Double?
     @Option(help: "Policy-gradient steps in the inner loop (default 1).")
     var innerSteps: Int?
+    @Flag(help: "With several inner steps: α for the first and α/2 for the others, as the MAML paper's test protocol (default: α throughout).")
+    var halveStep = false
     @Flag(help: "First-order MAML: drop the second-order terms of the meta-gradient.")
     var firstOrder = false
     @Option(help: """
@@ -86,6 +88,7 @@ struct TrainCommand: ParsableCommand {
         if let fastBatchSize { c.fastBatchSize = fastBatchSize }
         if let fastLr { c.maml.innerStepSize = fastLr }
         if let innerSteps { c.maml.innerSteps = innerSteps }
+        if halveStep { c.maml.halvesStepAfterFirst = true }
         if firstOrder { c.maml.firstOrder = true }
         if let estimator {
             guard let value = InnerObjective(rawValue: estimator) else {
