@@ -4,89 +4,109 @@ extension MAMLTRPO {
     /// The derivatives of one task's outer objective with respect to θ, factored through the inner
     /// steps θ₀ = θ, θᵢ₊₁ = θᵢ − αᵢ∇Lᵢ(θᵢ).
     ///
-    /// The Jacobian of the adapted parameters is J = Πᵢ (I − αᵢHᵢ), Hᵢ the Hessian of inner loss i
-    /// at θᵢ. Then the meta-gradient is Jᵀ∇_θ'L and, because the KL and its gradient vanish at
-    /// the reference policy (π_old is π_θ' itself), the KL's Hessian through the inner steps is
-    /// exactly Jᵀ H_KL(θ') J: the terms with third derivatives are multiplied by ∇_θ'KL = 0.
+    /// The Jacobian of θ_s is J_s = Π_{i<s} (I − αᵢHᵢ), Hᵢ the Hessian of inner loss i at θᵢ. For
+    /// an outer objective (1/n) Σ_s L_s(θ_s) over the scored policies (the last one for MAML), the
+    /// meta-gradient is (1/n) Σ_s J_sᵀ∇L_s and, because each KL and its gradient vanish at its
+    /// reference policy (π_old is π_θs itself), the KL's Hessian through the inner steps is exactly
+    /// (1/n) Σ_s J_sᵀ H_KL(θ_s) J_s: the terms with third derivatives are multiplied by ∇KL = 0.
     /// Products with J and Jᵀ each take one Hessian–vector product per inner step, written out by
     /// hand over the network (`InnerLossCurvature`), instead of a pass over the third-order graph of
-    /// the direct form; H_KL(θ') is the policy output's Fisher information there
+    /// the direct form; H_KL(θ_s) is the policy output's Fisher information there
     /// (`PolicyOutputFisher`), a forward-mode and a backward pass over the network alone.
     /// First-order MAML takes J = I.
     ///
-    /// The direct form (`surrogate(_:rollout:reference:differentiable:)` differentiated twice) is
+    /// The direct form (`surrogate(_:rollout:references:differentiable:)` differentiated twice) is
     /// kept for tests, which check that both agree.
     public struct TaskCurvature<Scalar: TensorScalar>: @unchecked Sendable {
-        // @unchecked: the graphs are immutable once built and only read by later products.
+        // @unchecked: the reference distributions' tensors are constants, only read.
 
         /// The inner losses at θ₀ … θ_{k−1}, for their gradients and Hessian products Hᵢ·v.
         let innerLosses: [InnerLossCurvature<Scalar>]
         let stepSizes: [Scalar]
-        /// The KL's Hessian at θ', as the policy output's Fisher information.
-        let klCurvature: PolicyOutputFisher<Scalar>
+        /// Each scored policy's step s (θ_s) and its KL's Hessian there, as the policy output's
+        /// Fisher information.
+        let scored: [(step: Int, klCurvature: PolicyOutputFisher<Scalar>)]
         public let loss: Scalar
         public let kl: Scalar
-        /// The meta-gradient Jᵀ∇_θ'L, flattened.
+        /// The meta-gradient (1/n) Σ_s J_sᵀ∇L_s, flattened.
         public let metaGradient: Tensor<Scalar>
-        /// π_old: the adapted policy on the validation observations, detached.
-        public let reference: ActionDistribution<Scalar>
+        /// π_old for each scored policy: the adapted policy on its episodes, detached.
+        public let references: [ActionDistribution<Scalar>]
+        let firstOrder: Bool
 
         init(maml: MAMLTRPO, parameters: [Tensor<Scalar>], rollout: TaskRollout<Scalar>) {
             let h = maml.hyperparameters
             let policy = maml.policy
             let alphas: [Scalar] = h.innerStepSizes()
-            var theta = parameters.map(\.detached)
+            var points = [parameters.map(\.detached)]
             var innerLosses: [InnerLossCurvature<Scalar>] = []
             for (batch, alpha) in zip(rollout.train, alphas) {
-                let inner = InnerLossCurvature(policy: policy, parameters: theta, batch: batch, objective: h.innerObjective)
+                let inner = InnerLossCurvature(policy: policy, parameters: points.last!, batch: batch, objective: h.innerObjective)
                 innerLosses.append(inner)
-                theta = zip(theta, inner.gradientParts).map { $0 - alpha * $1 }
+                points.append(zip(points.last!, inner.gradientParts).map { $0 - alpha * $1 })
             }
-            let adapted = theta.map { Tensor.variable($0) }
-            let valid = rollout.valid
-            let current = policy.distribution(valid.observations, parameters: adapted)
-            let reference = current.detached
-            // At θ' the ratio π/π_old is 1 in value; its gradient is ∇ log π.
-            let (loss, kl) = MAMLTRPO.outerObjective(current, reference: reference, on: valid)
-
             self.innerLosses = innerLosses
             self.stepSizes = alphas
-            self.klCurvature = PolicyOutputFisher(policy: policy, observations: valid.observations, parameters: theta,
-                                                  current: current, rowWeights: valid.stepWeights)
-            self.loss = loss.scalar
-            self.kl = kl.scalar
-            self.reference = reference
-            let outerGradient = ParameterVector.flatten(gradients(of: loss, wrt: adapted))
-            self.metaGradient = h.firstOrder ? outerGradient
-                : Self.jacobianTransposeProduct(outerGradient, innerLosses: innerLosses, stepSizes: alphas)
+            self.firstOrder = h.firstOrder
+
+            let share = Scalar(1) / Scalar(rollout.scored(by: h.outerLoss).count)
+            var scored: [(step: Int, klCurvature: PolicyOutputFisher<Scalar>)] = []
+            var references: [ActionDistribution<Scalar>] = []
+            var outerGradients: [Int: Tensor<Scalar>] = [:]
+            var loss: Scalar = 0
+            var kl: Scalar = 0
+            for (step, batch) in rollout.scored(by: h.outerLoss) {
+                let adapted = points[step].map { Tensor.variable($0) }
+                let current = policy.distribution(batch.observations, parameters: adapted)
+                let reference = current.detached
+                // At θ_s the ratio π/π_old is 1 in value; its gradient is ∇ log π.
+                let (stepLoss, stepKL) = MAMLTRPO.outerObjective(current, reference: reference, on: batch)
+                loss += share * stepLoss.scalar
+                kl += share * stepKL.scalar
+                references.append(reference)
+                scored.append((step, PolicyOutputFisher(policy: policy, observations: batch.observations, parameters: points[step],
+                                                        current: current, rowWeights: batch.stepWeights)))
+                outerGradients[step] = share * ParameterVector.flatten(gradients(of: stepLoss, wrt: adapted))
+            }
+            self.scored = scored
+            self.references = references
+            self.loss = loss
+            self.kl = kl
+            metaGradient = Self.transposeProduct(outerGradients, innerLosses: h.firstOrder ? [] : innerLosses, stepSizes: alphas)
         }
 
-        /// Jᵀz = (I − α₀H₀)ᵀ ⋯ (I − α_{k−1}H_{k−1})ᵀ z: the last step first (each Hᵢ is symmetric).
-        static func jacobianTransposeProduct(
-            _ z: Tensor<Scalar>, innerLosses: [InnerLossCurvature<Scalar>], stepSizes: [Scalar]
+        /// Σ_s J_sᵀ z_s for vectors z_s at some of the steps s: from the last step back, each
+        /// z_s joins in at its step and every (I − αᵢHᵢ)ᵀ = I − αᵢHᵢ (Hᵢ is symmetric) applies to
+        /// what has gathered above it. Without inner losses (first order), J = I.
+        static func transposeProduct(
+            _ z: [Int: Tensor<Scalar>], innerLosses: [InnerLossCurvature<Scalar>], stepSizes: [Scalar]
         ) -> Tensor<Scalar> {
-            var result = z
-            for i in innerLosses.indices.reversed() {
-                result = result - stepSizes[i] * innerLosses[i].hessianProduct(result)
+            let steps = z.keys.sorted(by: >)
+            guard !innerLosses.isEmpty else { return steps.dropFirst().reduce(z[steps[0]]!) { $0 + z[$1]! } }
+            var result = Tensor<Scalar>.zeros([z[steps[0]]!.count])
+            for i in stride(from: innerLosses.count, through: 0, by: -1) {
+                if let zi = z[i] { result = result + zi }
+                if i > 0 { result = result - stepSizes[i - 1] * innerLosses[i - 1].hessianProduct(result) }
             }
             return result
         }
 
-        /// Jv, the first step first.
-        func jacobianProduct(_ v: Tensor<Scalar>, firstOrder: Bool) -> Tensor<Scalar> {
-            guard !firstOrder else { return v }
-            var result = v
-            for i in innerLosses.indices {
-                result = result - stepSizes[i] * innerLosses[i].hessianProduct(result)
+        /// The Hessian of the mean KL through the inner steps, times v: Σ_s (1/n) J_sᵀ H_KL(θ_s) J_s v.
+        public func klHessianProduct(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
+            let share = Scalar(1) / Scalar(scored.count)
+            // J_s v for s = 0 … k, the first step first.
+            var forward = [v]
+            if !firstOrder {
+                for i in innerLosses.indices {
+                    let u = forward[i]
+                    forward.append(u - stepSizes[i] * innerLosses[i].hessianProduct(u))
+                }
             }
-            return result
-        }
-
-        /// The Hessian of the mean KL through the inner steps, times v: Jᵀ H_KL(θ') J v.
-        public func klHessianProduct(_ v: Tensor<Scalar>, firstOrder: Bool) -> Tensor<Scalar> {
-            let w = klCurvature.product(jacobianProduct(v, firstOrder: firstOrder))
-            return firstOrder ? w
-                : Self.jacobianTransposeProduct(w, innerLosses: innerLosses, stepSizes: stepSizes)
+            var products: [Int: Tensor<Scalar>] = [:]
+            for (step, fisher) in scored {
+                products[step] = share * fisher.product(firstOrder ? v : forward[step])
+            }
+            return Self.transposeProduct(products, innerLosses: firstOrder ? [] : innerLosses, stepSizes: stepSizes)
         }
     }
 

@@ -28,6 +28,9 @@ public struct MAMLTRPO: Sendable {
         /// The inner loss's form in the meta-gradient: `reinforce` (pytorch-maml-rl, default) or
         /// `lvc` (ProMP's low-variance curvature).
         public var innerObjective: InnerObjective = .reinforce
+        /// Which adapted policies the outer objective scores: the last (`final`, MAML, default) or
+        /// each one in turn (`everyStep`, MAML++'s multi-step loss).
+        public var outerLoss: OuterLoss = .final
         // MARK: Advantages
         /// γ, the discount (0.99).
         public var discount: Double = 0.99
@@ -60,6 +63,7 @@ public struct MAMLTRPO: Sendable {
             halvesStepAfterFirst = try c.decodeIfPresent(Bool.self, forKey: .halvesStepAfterFirst) ?? d.halvesStepAfterFirst
             firstOrder = try c.decodeIfPresent(Bool.self, forKey: .firstOrder) ?? d.firstOrder
             innerObjective = try c.decodeIfPresent(InnerObjective.self, forKey: .innerObjective) ?? d.innerObjective
+            outerLoss = try c.decodeIfPresent(OuterLoss.self, forKey: .outerLoss) ?? d.outerLoss
             discount = try c.decodeIfPresent(Double.self, forKey: .discount) ?? d.discount
             gaeLambda = try c.decodeIfPresent(Double.self, forKey: .gaeLambda) ?? d.gaeLambda
             stepWeighting = try c.decodeIfPresent(StepWeighting.self, forKey: .stepWeighting) ?? d.stepWeighting
@@ -98,6 +102,16 @@ public struct MAMLTRPO: Sendable {
         public init(train: [PolicyGradientBatch<Scalar>], valid: PolicyGradientBatch<Scalar>) {
             self.train = train
             self.valid = valid
+        }
+
+        /// The adapted policies an outer loss scores, as (step, batch): θ_step on the episodes
+        /// sampled with it — the next step's train batch, or the validation batch for the last.
+        /// With no inner steps, θ itself on the validation batch.
+        public func scored(by outerLoss: OuterLoss) -> [(step: Int, batch: PolicyGradientBatch<Scalar>)] {
+            switch outerLoss {
+            case .final: [(train.count, valid)]
+            case .everyStep: train.isEmpty ? [(0, valid)] : (1...train.count).map { ($0, $0 < train.count ? train[$0] : valid) }
+            }
         }
     }
 
@@ -148,27 +162,42 @@ public struct MAMLTRPO: Sendable {
 
     // MARK: - The outer objective
 
-    /// The adapted surrogate loss and mean KL of one task, and the reference policy π_old they were
-    /// measured against (the adapted policy itself, detached, when `reference` is nil).
+    /// The adapted surrogate loss and mean KL of one task, and the reference policies π_old they
+    /// were measured against (the adapted policies themselves, detached, when `references` is nil):
+    /// one per policy the outer loss scores, averaged.
     ///
     /// With `differentiable`, θ' is recomputed from θ through the inner steps and the results can
     /// be differentiated with respect to θ: exactly, or, with `firstOrder`, treating dθ'/dθ as the
     /// identity (the adapted values are added to θ as a constant offset).
     public func surrogate<Scalar>(
         _ theta: [Tensor<Scalar>], rollout: TaskRollout<Scalar>,
-        reference: ActionDistribution<Scalar>?, differentiable: Bool
-    ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>, reference: ActionDistribution<Scalar>) {
+        references: [ActionDistribution<Scalar>]?, differentiable: Bool
+    ) -> (loss: Tensor<Scalar>, kl: Tensor<Scalar>, references: [ActionDistribution<Scalar>]) {
         let h = hyperparameters
         let exact = differentiable && !h.firstOrder
-        var adapted = InnerLoop.adapt(theta, policy: policy, batches: rollout.train, stepSizes: h.innerStepSizes(),
-                                      createGraph: exact, objective: h.innerObjective)
-        if differentiable && h.firstOrder {
-            adapted = zip(theta, adapted).map { t, a in t + (a - t.detached) }
+        // θ₀ = θ, θ₁, …, θ_k.
+        var points = [exact ? theta.map { $0.isTracked ? $0 : Tensor.variable($0) } : theta]
+        for (batch, alpha) in zip(rollout.train, h.innerStepSizes() as [Scalar]) {
+            points.append(InnerLoop.adapt(points.last!, policy: policy, batches: [batch], stepSizes: [alpha],
+                                          createGraph: exact, objective: h.innerObjective))
         }
-        let current = policy.distribution(rollout.valid.observations, parameters: adapted)
-        let old = reference ?? current.detached
-        let (loss, kl) = Self.outerObjective(current, reference: old, on: rollout.valid)
-        return (loss, kl, old)
+        if differentiable && h.firstOrder {
+            points = [theta] + points.dropFirst().map { adapted in zip(theta, adapted).map { t, a in t + (a - t.detached) } }
+        }
+        let scored = rollout.scored(by: h.outerLoss)
+        var losses: [Tensor<Scalar>] = []
+        var kls: [Tensor<Scalar>] = []
+        var olds: [ActionDistribution<Scalar>] = []
+        for (index, (step, batch)) in scored.enumerated() {
+            let current = policy.distribution(batch.observations, parameters: points[step])
+            let old = references?[index] ?? current.detached
+            let (loss, kl) = Self.outerObjective(current, reference: old, on: batch)
+            losses.append(loss)
+            kls.append(kl)
+            olds.append(old)
+        }
+        let share = Scalar(1) / Scalar(scored.count)
+        return (losses.dropFirst().reduce(losses[0], +) * share, kls.dropFirst().reduce(kls[0], +) * share, olds)
     }
 
     /// The TRPO surrogate −E[π/π_old · Â'] and the mean KL(π ‖ π_old) on a validation batch,
@@ -205,10 +234,9 @@ public struct MAMLTRPO: Sendable {
 
         // F·v: the mean over tasks of the KL's Hessian through the inner steps times v, plus damping.
         let damping = Float(h.conjugateGradientDamping)
-        let firstOrder = h.firstOrder
         let klHessianProduct = { (v: Tensor<Float>) -> Tensor<Float> in
             let perTask = Parallel.map(terms.count, threads: threads) { index -> Tensor<Float> in
-                terms[index].klHessianProduct(v, firstOrder: firstOrder)
+                terms[index].klHessianProduct(v)
             }
             return perTask.reduce(Tensor.zeros([v.count]), +) / taskCount + damping * v
         }
@@ -230,7 +258,7 @@ public struct MAMLTRPO: Sendable {
         for trial in 1...h.lineSearchSteps {
             let candidate = ParameterVector.unflatten(flat - stepSize * step, shapes: shapes)
             let evaluated = Parallel.map(rollouts.count, threads: threads) { index -> (Float, Float) in
-                let (loss, kl, _) = surrogate(candidate, rollout: rollouts[index], reference: terms[index].reference,
+                let (loss, kl, _) = surrogate(candidate, rollout: rollouts[index], references: terms[index].references,
                                               differentiable: false)
                 return (loss.scalar, kl.scalar)
             }

@@ -66,6 +66,18 @@ public enum InnerObjective: String, Sendable, Codable, CaseIterable {
     case lvc
 }
 
+/// Which adapted policies MAML's outer objective scores.
+public enum OuterLoss: String, Sendable, Codable, CaseIterable {
+    /// The policy after the last inner step, on the validation episodes: MAML's objective.
+    case final
+    /// Every adapted policy θ₁ … θ_k, each on the episodes sampled with it (the next step's train
+    /// batch, or the validation batch for θ_k), averaged: the multi-step loss of MAML++ (Antoniou,
+    /// Edwards & Storkey, "How to train your MAML", ICLR 2019), so that each step must pay off,
+    /// not only the last. It samples nothing more; each CG product takes one more Fisher product
+    /// per extra scored policy.
+    case everyStep = "every-step"
+}
+
 /// The inner loop of MAML: policy-gradient steps from θ, each on its own batch of episodes.
 public enum InnerLoop {
     /// θ_{k+1} = θ_k − α_k ∇ L(θ_k; batches[k]) for every batch in turn.

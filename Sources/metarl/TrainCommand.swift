@@ -39,6 +39,12 @@ struct TrainCommand: ParsableCommand {
     var innerSteps: Int?
     @Flag(help: "With several inner steps: α for the first and α/2 for the others, as the MAML paper's test protocol (default: α throughout).")
     var halveStep = false
+    @Option(help: """
+        What the meta-update scores: final (the policy after the last inner step, MAML; default) or \
+        every-step (each adapted policy on the episodes it sampled, averaged: MAML++'s multi-step \
+        loss, for policies that must improve at every step).
+        """)
+    var outerLoss: String?
     @Flag(help: "First-order MAML: drop the second-order terms of the meta-gradient.")
     var firstOrder = false
     @Option(help: """
@@ -89,6 +95,12 @@ struct TrainCommand: ParsableCommand {
         if let fastLr { c.maml.innerStepSize = fastLr }
         if let innerSteps { c.maml.innerSteps = innerSteps }
         if halveStep { c.maml.halvesStepAfterFirst = true }
+        if let outerLoss {
+            guard let value = OuterLoss(rawValue: outerLoss) else {
+                throw ValidationError("--outer-loss must be final or every-step, got \"\(outerLoss)\"")
+            }
+            c.maml.outerLoss = value
+        }
         if firstOrder { c.maml.firstOrder = true }
         if let estimator {
             guard let value = InnerObjective(rawValue: estimator) else {

@@ -72,9 +72,9 @@ struct CategoricalPolicyTests {
     @Test("The meta-gradient of a categorical policy matches finite differences")
     func metaGradientMatchesFiniteDifferences() throws {
         let (maml, theta, rollout) = try Self.fixture()
-        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let references = maml.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
         let report = FiniteDifferences.checkGradient(
-            of: { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss },
+            of: { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).loss },
             at: theta, weights: Tensor(1))
         #expect(report.passed, "\(report)")
     }
@@ -83,15 +83,15 @@ struct CategoricalPolicyTests {
     func klHessianMatchesFiniteDifferences() throws {
         let (maml, theta, rollout) = try Self.fixture()
         let factored = maml.curvature(at: theta, rollout: rollout)
-        let reference = factored.reference
-        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).kl }
+        let references = factored.references
+        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).kl }
         #expect(abs(kl(theta).scalar) < 1e-12)
         var rng = testGenerator(83)
         let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
         let report = FiniteDifferences.checkHessianVectorProduct(of: kl, at: theta, direction: v)
         #expect(report.passed, "\(report)")
         let directHv = ParameterVector.flatten(FiniteDifferences.hessianVectorProduct(of: kl, at: theta, direction: v))
-        let factoredHv = factored.klHessianProduct(ParameterVector.flatten(v), firstOrder: false)
+        let factoredHv = factored.klHessianProduct(ParameterVector.flatten(v))
         let gap = (factoredHv - directHv).squared().sum().scalar.squareRoot()
         #expect(gap < 1e-10 * (1 + directHv.squared().sum().scalar.squareRoot()), "H·v gap \(gap)")
     }

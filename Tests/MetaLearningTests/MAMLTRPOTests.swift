@@ -9,7 +9,8 @@ struct MAMLTRPOTests {
     /// A small navigation problem with fixed episodes: the sampled train and validation batches of
     /// one task, in Double for finite differences.
     static func fixture(
-        innerSteps: Int = 1, firstOrder: Bool = false, objective: InnerObjective = .reinforce
+        innerSteps: Int = 1, firstOrder: Bool = false, objective: InnerObjective = .reinforce,
+        outerLoss: OuterLoss = .final, halvesStep: Bool = false
     ) throws -> (MAMLTRPO, [Tensor<Double>], MAMLTRPO.TaskRollout<Double>) {
         var family = PointRobotFamily.navigation
         family.horizon = 15
@@ -19,6 +20,8 @@ struct MAMLTRPOTests {
         hyper.innerStepSize = 0.5
         hyper.firstOrder = firstOrder
         hyper.innerObjective = objective
+        hyper.outerLoss = outerLoss
+        hyper.halvesStepAfterFirst = halvesStep
         let maml = MAMLTRPO(policy: .gaussian(policy), hyperparameters: hyper)
         var rng = testGenerator(70)
         let theta = policy.initialParameters(as: Float.self, using: &rng)
@@ -35,8 +38,8 @@ struct MAMLTRPOTests {
     @Test("The meta-gradient through the inner step matches finite differences of the surrogate")
     func metaGradientMatchesFiniteDifferences() throws {
         let (maml, theta, rollout) = try Self.fixture()
-        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
-        let loss: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss }
+        let references = maml.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
+        let loss: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).loss }
         let report = FiniteDifferences.checkGradient(of: loss, at: theta, weights: Tensor(1))
         #expect(report.passed, "\(report)")
     }
@@ -45,9 +48,9 @@ struct MAMLTRPOTests {
     func twoStepMetaGradient() throws {
         let (maml, theta, rollout) = try Self.fixture(innerSteps: 2)
         #expect(rollout.train.count == 2)
-        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let references = maml.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
         let report = FiniteDifferences.checkGradient(
-            of: { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss },
+            of: { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).loss },
             at: theta, weights: Tensor(1))
         #expect(report.passed, "\(report)")
     }
@@ -55,8 +58,8 @@ struct MAMLTRPOTests {
     @Test("The KL's Hessian–vector product through the inner step matches finite differences")
     func klHessianMatchesFiniteDifferences() throws {
         let (maml, theta, rollout) = try Self.fixture()
-        let reference = maml.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
-        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).kl }
+        let references = maml.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
+        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).kl }
         #expect(abs(kl(theta).scalar) < 1e-12)
         var rng = testGenerator(71)
         let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
@@ -68,10 +71,10 @@ struct MAMLTRPOTests {
     @Test func firstOrderDropsTheSecondOrderTerms() throws {
         let (exactMAML, theta, rollout) = try Self.fixture()
         let (firstOrderMAML, _, _) = try Self.fixture(firstOrder: true)
-        let reference = exactMAML.surrogate(theta, rollout: rollout, reference: nil, differentiable: false).reference
+        let references = exactMAML.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
         let x = theta.map { Tensor.variable($0) }
-        let exact = gradients(of: exactMAML.surrogate(x, rollout: rollout, reference: reference, differentiable: true).loss, wrt: x)
-        let approximate = gradients(of: firstOrderMAML.surrogate(x, rollout: rollout, reference: reference, differentiable: true).loss, wrt: x)
+        let exact = gradients(of: exactMAML.surrogate(x, rollout: rollout, references: references, differentiable: true).loss, wrt: x)
+        let approximate = gradients(of: firstOrderMAML.surrogate(x, rollout: rollout, references: references, differentiable: true).loss, wrt: x)
         // First order: the gradient of the outer loss at θ' with respect to θ' itself.
         let adapted = InnerLoop.adapt(theta, policy: exactMAML.policy, batches: rollout.train, stepSizes: [0.5], createGraph: false)
         var noAdaptation = exactMAML.hyperparameters
@@ -79,7 +82,7 @@ struct MAMLTRPOTests {
         let outerOnly = MAMLTRPO(policy: exactMAML.policy, hyperparameters: noAdaptation)
         let y = adapted.map { Tensor.variable($0) }
         let atAdapted = gradients(of: outerOnly.surrogate(y, rollout: MAMLTRPO.TaskRollout(train: [], valid: rollout.valid),
-                                                          reference: reference, differentiable: true).loss, wrt: y)
+                                                          references: references, differentiable: true).loss, wrt: y)
         let firstOrderGap = zip(approximate, atAdapted).map { ($0 - $1).squared().sum().scalar }.reduce(0, +)
         let exactGap = zip(exact, approximate).map { ($0 - $1).squared().sum().scalar }.reduce(0, +)
         #expect(firstOrderGap < 1e-20, "first-order gradient differs from ∇L(θ') by \(firstOrderGap)")
@@ -88,23 +91,54 @@ struct MAMLTRPOTests {
 
     /// The update uses the factored forms Jᵀ∇L and Jᵀ H_KL J; they must equal the direct
     /// derivatives through the inner steps (which the tests above check against finite differences).
-    @Test(arguments: [(1, false), (2, false), (1, true)])
-    func factoredCurvatureMatchesTheDirectDerivatives(innerSteps: Int, firstOrder: Bool) throws {
-        let (maml, theta, rollout) = try Self.fixture(innerSteps: innerSteps, firstOrder: firstOrder)
+    @Test(arguments: [(1, false, OuterLoss.final), (2, false, .final), (1, true, .final),
+                      (2, false, .everyStep), (3, false, .everyStep), (2, true, .everyStep)])
+    func factoredCurvatureMatchesTheDirectDerivatives(innerSteps: Int, firstOrder: Bool, outerLoss: OuterLoss) throws {
+        let (maml, theta, rollout) = try Self.fixture(innerSteps: innerSteps, firstOrder: firstOrder, outerLoss: outerLoss,
+                                                      halvesStep: true)
         let factored = maml.curvature(at: theta, rollout: rollout)
-        let reference = factored.reference
-        let direct: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).loss }
+        let references = factored.references
+        let direct: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).loss }
         let directGradient = ParameterVector.flatten(FiniteDifferences.gradient(of: direct, at: theta))
         let gap = (factored.metaGradient - directGradient).squared().sum().scalar.squareRoot()
         #expect(gap < 1e-10 * (1 + directGradient.squared().sum().scalar.squareRoot()), "meta-gradient gap \(gap)")
 
         var rng = testGenerator(72)
         let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
-        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, reference: reference, differentiable: true).kl }
+        let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).kl }
         let directHv = ParameterVector.flatten(FiniteDifferences.hessianVectorProduct(of: kl, at: theta, direction: v))
-        let factoredHv = factored.klHessianProduct(ParameterVector.flatten(v), firstOrder: firstOrder)
+        let factoredHv = factored.klHessianProduct(ParameterVector.flatten(v))
         let hvGap = (factoredHv - directHv).squared().sum().scalar.squareRoot()
         #expect(hvGap < 1e-10 * (1 + directHv.squared().sum().scalar.squareRoot()), "H·v gap \(hvGap)")
+    }
+
+    /// The multi-step loss is the mean of MAML's loss after each step, each adapted policy scored on
+    /// the episodes it sampled; its meta-gradient matches finite differences.
+    @Test func everyStepLossAveragesTheLossAfterEachStep() throws {
+        let (every, theta, rollout) = try Self.fixture(innerSteps: 2, outerLoss: .everyStep, halvesStep: true)
+        let (twoSteps, _, _) = try Self.fixture(innerSteps: 2, halvesStep: true)
+        let (oneStep, _, _) = try Self.fixture(innerSteps: 1)
+        let afterTwo = twoSteps.surrogate(theta, rollout: rollout, references: nil, differentiable: false)
+        // θ₁ scored on the second train batch, which θ₁ sampled.
+        let firstOnly = MAMLTRPO.TaskRollout(train: [rollout.train[0]], valid: rollout.train[1])
+        let afterOne = oneStep.surrogate(theta, rollout: firstOnly, references: nil, differentiable: false)
+        let x = theta.map { Tensor.variable($0) }
+        let references = every.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
+        #expect(references.count == 2)
+        let mean = every.surrogate(x, rollout: rollout, references: references, differentiable: true)
+        // The surrogate is exactly 0 at its reference; compare the gradients, which are not.
+        let expected = zip(
+            gradients(of: oneStep.surrogate(x, rollout: firstOnly, references: afterOne.references, differentiable: true).loss, wrt: x),
+            gradients(of: twoSteps.surrogate(x, rollout: rollout, references: afterTwo.references, differentiable: true).loss, wrt: x)
+        ).map { 0.5 * ($0 + $1) }
+        let actual = gradients(of: mean.loss, wrt: x)
+        let gap = zip(actual, expected).map { ($0 - $1).squared().sum().scalar }.reduce(0, +).squareRoot()
+        #expect(gap < 1e-12, "every-step gradient differs from the mean of the per-step ones by \(gap)")
+
+        let report = FiniteDifferences.checkGradient(
+            of: { every.surrogate($0, rollout: rollout, references: references, differentiable: true).loss },
+            at: theta, weights: Tensor(1))
+        #expect(report.passed, "\(report)")
     }
 
     /// ProMP's LVC form changes the meta-gradient's estimate, not the adaptation: with one inner
@@ -142,8 +176,8 @@ struct MAMLTRPOTests {
         #expect(added > 1e-4 * scale, "the LVC term is negligible (\(added)), so this test could not fail")
 
         // The factored form agrees with automatic differentiation of the direct form.
-        let reference = lvc.curvature(at: theta, rollout: rollout).reference
-        let direct = ParameterVector.flatten(gradients(of: lvc.surrogate(x, rollout: rollout, reference: reference, differentiable: true).loss, wrt: x))
+        let references = lvc.curvature(at: theta, rollout: rollout).references
+        let direct = ParameterVector.flatten(gradients(of: lvc.surrogate(x, rollout: rollout, references: references, differentiable: true).loss, wrt: x))
         let directGap = (direct - actual).squared().sum().scalar.squareRoot()
         #expect(directGap < 1e-10 * (1 + scale), "factored and direct LVC meta-gradients differ by \(directGap)")
     }
