@@ -4,7 +4,7 @@ breaks one piece of the gradient engine), rebuilds, and runs the Autodiff and Me
 which must then fail. Works on a temporary clone of HEAD, so the checkout is never touched.
 
     python3 scripts/check-derivative-mutations.py              # about 10 s per mutation on 2 cores
-    python3 scripts/check-derivative-mutations.py "second order"  # only those whose name has this
+    python3 scripts/check-derivative-mutations.py MetaLearning    # only those whose file or name has this
 
 Each entry is (file, exact text, replacement, name); a text that no longer matches is reported, so
 the list is kept in step with the code.
@@ -84,7 +84,7 @@ def main():
     subprocess.run(["git", "clone", "-q", top, work], check=True)
     os.chdir(work)
     missed = []
-    chosen = [m for m in MUTATIONS if len(sys.argv) < 2 or sys.argv[1] in m[3]]
+    chosen = [m for m in MUTATIONS if len(sys.argv) < 2 or any(word in m[0] or word in m[3] for word in sys.argv[1:])]
     for path, old, new, name in chosen:
         source = open(path).read()
         if source.count(old) != 1:
