@@ -28,15 +28,19 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
     }
 
     let network: MLP.Linearisation<Scalar>
-    let adjoints: MLP.Linearisation<Scalar>.Adjoints
+    /// The backward pass's adjoints, for Hessian products; nil for a gradient alone.
+    let adjoints: MLP.Linearisation<Scalar>.Adjoints?
     let head: Head
     let objective: InnerObjective
     let shapes: [[Int]]
     /// ∇L(θ), flattened in parameter order.
     let gradient: Tensor<Scalar>
 
+    /// - Parameter forProducts: keep what Hessian products need (otherwise only the gradient is
+    ///   computed, and `hessianProduct` must not be called).
     @specialized(where Scalar == Float)
-    init(policy: Policy, parameters: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, objective: InnerObjective) {
+    init(policy: Policy, parameters: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, objective: InnerObjective,
+         forProducts: Bool = true) {
         let mlp = policy.network
         let layerTensors = 2 * (mlp.layerSizes.count - 1)
         let network = mlp.linearise(batch.observations, parameters: Array(parameters.prefix(layerTensors)))
@@ -88,9 +92,9 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
             }
             head = .categorical(weights: c, probabilities: p, actions: actions)
         }
-        let (networkGradient, adjoints) = network.backward(outputAdjoint, keepingAdjoints: true)
+        let (networkGradient, adjoints) = network.backward(outputAdjoint, keepingAdjoints: forProducts)
         self.network = network
-        self.adjoints = adjoints!
+        self.adjoints = adjoints
         self.objective = objective
         shapes = parameters.map(\.shape)
         gradient = Tensor(Array((networkGradient + headGradient).joined()))
@@ -103,6 +107,7 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
     @specialized(where Scalar == Float)
     func hessianProduct(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(v.count == gradient.count, "a direction of \(v.count) values for \(gradient.count) parameters")
+        guard let adjoints else { preconditionFailure("Hessian products of an inner loss built for its gradient alone") }
         var direction: [[Scalar]] = []
         var start = 0
         for shape in shapes {
@@ -160,6 +165,7 @@ extension PolicyGradientBatch {
     /// ∇L(θ) of the inner loss (the policy gradient; REINFORCE and LVC agree), by a hand-written
     /// backward pass, as tensors of the parameters' shapes.
     public func innerGradient(policy: Policy, parameters: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-        InnerLossCurvature(policy: policy, parameters: parameters.map(\.detached), batch: self, objective: .reinforce).gradientParts
+        InnerLossCurvature(policy: policy, parameters: parameters.map(\.detached), batch: self, objective: .reinforce,
+                           forProducts: false).gradientParts
     }
 }

@@ -49,7 +49,10 @@ struct InnerLossCurvatureTests {
             let rewards = (0..<length).map { _ in Float.random(in: -1...1, using: &rng) }
             episodes.append(observations: observations, actions: actions, rewards: rewards, finalObservation: [0, 0, 0])
         }
-        let batch = try PolicyGradientBatch<Double>(episodes, discount: 0.9, gaeLambda: 0.95, weighting: .episode)
+        // Advantages left unnormalised: normalised ones sum to zero under the batch's weights,
+        // which would hide a constant term of the log σ derivative.
+        let batch = try PolicyGradientBatch<Double>(episodes, discount: 0.9, gaeLambda: 0.95, weighting: .episode,
+                                                    normalizesAdvantages: false)
         return (policy, theta, batch)
     }
 
