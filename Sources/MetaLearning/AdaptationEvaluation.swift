@@ -23,16 +23,24 @@ public struct AdaptationEvaluation: Sendable {
     }
 
     public let maml: MAMLTRPO
-    /// Adaptation steps after the unadapted rollout.
-    public let steps: Int
-    /// α for the first step and α/2 after it (the paper's test protocol), instead of α throughout.
-    public let halvesStepAfterFirst: Bool
+    /// α of each adaptation step after the unadapted rollout.
+    public let stepSizes: [Double]
 
+    /// Adaptation steps after the unadapted rollout.
+    public var steps: Int { stepSizes.count }
+
+    /// `steps` steps of the run's α, or α for the first and α/2 after it (the paper's test
+    /// protocol) with `halvesStepAfterFirst`.
     public init(maml: MAMLTRPO, steps: Int, halvesStepAfterFirst: Bool) {
         precondition(steps >= 0, "adaptation steps must not be negative, got \(steps)")
+        self.init(maml: maml, stepSizes: maml.hyperparameters.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst))
+    }
+
+    /// Steps of the given sizes, one per adaptation step.
+    public init(maml: MAMLTRPO, stepSizes: [Double]) {
+        precondition(stepSizes.allSatisfy { $0 >= 0 && $0.isFinite }, "step sizes must be finite and not negative: \(stepSizes)")
         self.maml = maml
-        self.steps = steps
-        self.halvesStepAfterFirst = halvesStepAfterFirst
+        self.stepSizes = stepSizes
     }
 
     /// The first `count` held-out tasks of `seed`: drawn from a stream kept apart from the training
@@ -74,7 +82,7 @@ public struct AdaptationEvaluation: Sendable {
         seed: UInt64
     ) throws -> [EpisodeBatch] {
         let h = maml.hyperparameters
-        let alphas: [Float] = h.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst)
+        let alphas = stepSizes.map { Float($0) }
         var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: taskIndex)
         var theta = parameters.map(\.detached)
         var trace: [EpisodeBatch] = []

@@ -21,6 +21,7 @@ struct EvalCommand: ParsableCommand {
               metarl eval runs/nav/checkpoint.json --steps 3 --json
               metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
               metarl eval runs/nav --random-init                  (random baseline)
+              metarl eval runs/nav --step-sizes 0.1,0.025,0.025    (a step schedule of your own)
             """
     )
 
@@ -30,14 +31,20 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Held-out tasks to evaluate on.")
     var tasks = 40
 
-    @Option(help: "Adaptation steps after the unadapted rollout.")
-    var steps = 3
+    @Option(help: "Adaptation steps after the unadapted rollout (default 3).")
+    var steps: Int?
 
     @Option(help: "Episodes per task and step (40 in the MAML paper's test protocol).")
     var episodes = 40
 
     @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as the MAML paper's test protocol; --no-halve-step keeps α throughout.")
     var halveStep = true
+
+    @Option(help: """
+        The step size of each adaptation step, comma-separated (for example 0.1,0.025,0.025), \
+        instead of the run's α and the halving rule; their count is the number of steps.
+        """)
+    var stepSizes: String?
 
     @Flag(help: "Evaluate a freshly initialised policy of the same shape instead (the random-initialisation baseline).")
     var randomInit = false
@@ -53,9 +60,24 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1, got \(tasks)") }
-        guard steps >= 0 else { throw ValidationError("--steps must not be negative, got \(steps)") }
+        if let steps, steps < 0 { throw ValidationError("--steps must not be negative, got \(steps)") }
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let sizes = try explicitStepSizes(), let steps, steps != sizes.count {
+            throw ValidationError("--steps \(steps) and \(sizes.count) --step-sizes disagree; give one of them")
+        }
+    }
+
+    /// --step-sizes as numbers, or nil when not given.
+    func explicitStepSizes() throws -> [Double]? {
+        guard let stepSizes else { return nil }
+        let values = stepSizes.split(separator: ",", omittingEmptySubsequences: false).map {
+            Double($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }) else {
+            throw ValidationError("--step-sizes must be non-negative numbers separated by commas, got \"\(stepSizes)\"")
+        }
+        return values.map { $0! }
     }
 
     func run() throws {
@@ -68,7 +90,8 @@ struct EvalCommand: ParsableCommand {
             parameters = manifest.policy.initialParameters(as: Float.self, using: &rng)
         }
         let sampler = FamilySampler(family: manifest.family, policy: manifest.policy, episodes: episodes)
-        let evaluation = AdaptationEvaluation(maml: maml, steps: steps, halvesStepAfterFirst: halveStep)
+        let evaluation = try explicitStepSizes().map { AdaptationEvaluation(maml: maml, stepSizes: $0) }
+            ?? AdaptationEvaluation(maml: maml, steps: steps ?? 3, halvesStepAfterFirst: halveStep)
         let results = try sampler.evaluate(evaluation, parameters: parameters, taskCount: tasks, seed: seed,
                                            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if json {
@@ -79,22 +102,26 @@ struct EvalCommand: ParsableCommand {
                 var tasks: Int
                 var episodes: Int
                 var stepSize: Double
+                var stepSizes: [Double]
                 var halvesStepAfterFirst: Bool
                 var randomInitialisation: Bool
                 enum CodingKeys: String, CodingKey {
                     case steps, spec, iteration, tasks, episodes
                     case stepSize = "step_size"
+                    case stepSizes = "step_sizes"
                     case halvesStepAfterFirst = "halves_step_after_first"
                     case randomInitialisation = "random_initialisation"
                 }
             }
             let report = Report(steps: results, spec: manifest.specName, iteration: manifest.iteration, tasks: tasks,
                                 episodes: sampler.episodesPerSample, stepSize: manifest.configuration.maml.innerStepSize,
-                                halvesStepAfterFirst: halveStep, randomInitialisation: randomInit)
+                                stepSizes: evaluation.stepSizes, halvesStepAfterFirst: stepSizes == nil && halveStep, randomInitialisation: randomInit)
             try printJSON(report)
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
-            print("\(manifest.specName): \(origin), \(tasks) held-out tasks, \(sampler.episodesPerSample) episodes per step, α = \(manifest.configuration.maml.innerStepSize)\(halveStep ? " then α/2" : "")")
+            let schedule = stepSizes.map { _ in "α = " + evaluation.stepSizes.map { "\($0)" }.joined(separator: ", ") }
+                ?? "α = \(manifest.configuration.maml.innerStepSize)\(halveStep ? " then α/2" : "")"
+            print("\(manifest.specName): \(origin), \(tasks) held-out tasks, \(sampler.episodesPerSample) episodes per step, \(schedule)")
             print("  steps   mean return   std. error")
             for step in results {
                 print(String(format: "  %5d   %11.2f   %10.2f", step.step, step.meanReturn, step.standardError))

@@ -57,6 +57,35 @@ struct CLITests {
         #expect(try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors")) == before)
     }
 
+    /// `--step-sizes α,α/2` is the default schedule written out; other schedules give other numbers,
+    /// and a list that disagrees with `--steps` is refused.
+    @Test func evalTakesAStepSchedule() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-steps-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let train = try metarl("train", "navigation", "--iterations", "1", "--meta-batch-size", "2", "--fast-batch-size", "2",
+                               "--hidden", "8", "--inner-steps", "2", "--halve-step", "--outer-loss", "every-step",
+                               "--out", directory.path)
+        #expect(train.status == 0, "\(train.error)")
+        let config = try String(contentsOf: directory.appendingPathComponent("config.toml"), encoding: .utf8)
+        #expect(config.contains("halvesStepAfterFirst = true") && config.contains("outerLoss = 'every-step'"))
+        func returns(_ extra: String...) throws -> [Double] {
+            let r = try metarlArguments(["eval", directory.path, "--tasks", "2", "--episodes", "3", "--json"] + extra)
+            #expect(r.status == 0, "\(r.error)")
+            let json = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
+            return (json?["steps"] as? [[String: Any]])?.compactMap { $0["mean_return"] as? Double } ?? []
+        }
+        let halving = try returns("--steps", "2")
+        #expect(halving.count == 3)
+        #expect(try returns("--step-sizes", "0.1,0.05") == halving)
+        #expect(try returns("--step-sizes", "0.1,0.4") != halving)
+        let clash = try metarl("eval", directory.path, "--steps", "3", "--step-sizes", "0.1,0.05")
+        #expect(clash.status == 2 && clash.error.contains("--steps 3 and 2 --step-sizes disagree"))
+        let bad = try metarl("eval", directory.path, "--step-sizes", "0.1,-1")
+        #expect(bad.status == 2 && bad.error.contains("--step-sizes"))
+        let badLoss = try metarl("train", "navigation", "--outer-loss", "sometimes")
+        #expect(badLoss.status == 2 && badLoss.error.contains("--outer-loss must be final or every-step"))
+    }
+
     /// The pretrained baseline trains one policy on all tasks: no inner steps, so the return before
     /// and after adaptation in its log are the same rollouts.
     @Test func thePretrainedBaselineTrains() throws {
