@@ -25,6 +25,10 @@ public struct AdaptationEvaluation: Sendable {
     public let maml: MAMLTRPO
     /// α of each adaptation step after the unadapted rollout.
     public let stepSizes: [Double]
+    /// Each rollout samples batches of episodes until it holds at least this many steps (whole
+    /// episodes): 0 for one batch, 4,000 for the MAML paper's test script (rllab's `batch_size`),
+    /// which gathers more episodes once the adapted policy ends them early at the goal.
+    public var minimumSteps = 0
 
     /// Adaptation steps after the unadapted rollout.
     public var steps: Int { stepSizes.count }
@@ -87,7 +91,10 @@ public struct AdaptationEvaluation: Sendable {
         var theta = parameters.map(\.detached)
         var trace: [EpisodeBatch] = []
         for step in 0...alphas.count {
-            let episodes = sampler.sample(task: task, parameters: theta, using: &rng)
+            var episodes = sampler.sample(task: task, parameters: theta, using: &rng)
+            while episodes.stepCount < minimumSteps {
+                episodes.append(contentsOf: sampler.sample(task: task, parameters: theta, using: &rng))
+            }
             trace.append(episodes)
             if step < alphas.count {
                 let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(episodes)

@@ -39,6 +39,18 @@ public struct EpisodeBatch: Sendable, Equatable {
         environmentSeeds.append(environmentSeed)
     }
 
+    /// Appends every episode of `other`, in order.
+    public mutating func append(contentsOf other: EpisodeBatch) {
+        precondition(other.observationSize == observationSize && other.actionSize == actionSize,
+                     "episodes of \(other.observationSize)/\(other.actionSize) values appended to \(observationSize)/\(actionSize)")
+        observations += other.observations
+        actions += other.actions
+        rewards += other.rewards
+        finalObservations += other.finalObservations
+        lengths += other.lengths
+        environmentSeeds += other.environmentSeeds
+    }
+
     public var episodeCount: Int { lengths.count }
     public var stepCount: Int { rewards.count }
 

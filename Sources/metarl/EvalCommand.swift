@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
               metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
               metarl eval runs/nav --random-init                  (random baseline)
               metarl eval runs/nav --step-sizes 0.1,0.025,0.025    (a step schedule of your own)
+              metarl eval runs/nav --min-steps 4000               (the paper's test script's batches)
             """
     )
 
@@ -36,6 +37,13 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "Episodes per task and step (40 in the MAML paper's test protocol).")
     var episodes = 40
+
+    @Option(help: """
+        Sample batches of --episodes until a step's rollout holds at least this many steps (whole \
+        episodes; default 0, one batch). The MAML paper's test script gathered 4000 steps, that \
+        is, more episodes once adapted policies reach the goal early.
+        """)
+    var minSteps = 0
 
     @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as the MAML paper's test protocol; --no-halve-step keeps α throughout.")
     var halveStep = true
@@ -63,6 +71,7 @@ struct EvalCommand: ParsableCommand {
         if let steps, steps < 0 { throw ValidationError("--steps must not be negative, got \(steps)") }
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard minSteps >= 0 else { throw ValidationError("--min-steps must not be negative, got \(minSteps)") }
         if let sizes = try explicitStepSizes(), let steps, steps != sizes.count {
             throw ValidationError("--steps \(steps) and \(sizes.count) --step-sizes disagree; give one of them")
         }
@@ -90,8 +99,9 @@ struct EvalCommand: ParsableCommand {
             parameters = manifest.policy.initialParameters(as: Float.self, using: &rng)
         }
         let sampler = FamilySampler(family: manifest.family, policy: manifest.policy, episodes: episodes)
-        let evaluation = try explicitStepSizes().map { AdaptationEvaluation(maml: maml, stepSizes: $0) }
+        var evaluation = try explicitStepSizes().map { AdaptationEvaluation(maml: maml, stepSizes: $0) }
             ?? AdaptationEvaluation(maml: maml, steps: steps ?? 3, halvesStepAfterFirst: halveStep)
+        evaluation.minimumSteps = minSteps
         let results = try sampler.evaluate(evaluation, parameters: parameters, taskCount: tasks, seed: seed,
                                            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if json {
@@ -101,12 +111,14 @@ struct EvalCommand: ParsableCommand {
                 var iteration: Int
                 var tasks: Int
                 var episodes: Int
+                var minimumSteps: Int
                 var stepSize: Double
                 var stepSizes: [Double]
                 var halvesStepAfterFirst: Bool
                 var randomInitialisation: Bool
                 enum CodingKeys: String, CodingKey {
                     case steps, spec, iteration, tasks, episodes
+                    case minimumSteps = "min_steps"
                     case stepSize = "step_size"
                     case stepSizes = "step_sizes"
                     case halvesStepAfterFirst = "halves_step_after_first"
@@ -114,14 +126,16 @@ struct EvalCommand: ParsableCommand {
                 }
             }
             let report = Report(steps: results, spec: manifest.specName, iteration: manifest.iteration, tasks: tasks,
-                                episodes: sampler.episodesPerSample, stepSize: manifest.configuration.maml.innerStepSize,
+                                episodes: sampler.episodesPerSample, minimumSteps: minSteps, stepSize: manifest.configuration.maml.innerStepSize,
                                 stepSizes: evaluation.stepSizes, halvesStepAfterFirst: stepSizes == nil && halveStep, randomInitialisation: randomInit)
             try printJSON(report)
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
             let schedule = stepSizes.map { _ in "α = " + evaluation.stepSizes.map { "\($0)" }.joined(separator: ", ") }
                 ?? "α = \(manifest.configuration.maml.innerStepSize)\(halveStep ? " then α/2" : "")"
-            print("\(manifest.specName): \(origin), \(tasks) held-out tasks, \(sampler.episodesPerSample) episodes per step, \(schedule)")
+            let batch = minSteps > 0 ? "\(sampler.episodesPerSample)-episode batches until \(minSteps) steps per step"
+                : "\(sampler.episodesPerSample) episodes per step"
+            print("\(manifest.specName): \(origin), \(tasks) held-out tasks, \(batch), \(schedule)")
             print("  steps   mean return   std. error")
             for step in results {
                 print(String(format: "  %5d   %11.2f   %10.2f", step.step, step.meanReturn, step.standardError))
