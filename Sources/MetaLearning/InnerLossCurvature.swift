@@ -97,7 +97,7 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
         self.adjoints = adjoints
         self.objective = objective
         shapes = parameters.map(\.shape)
-        gradient = Tensor(Array((networkGradient + headGradient).joined()))
+        gradient = RowMajor.join(networkGradient + headGradient)
     }
 
     /// The gradient as tensors of the parameters' shapes.
@@ -108,13 +108,7 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
     func hessianProduct(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(v.count == gradient.count, "a direction of \(v.count) values for \(gradient.count) parameters")
         guard let adjoints else { preconditionFailure("Hessian products of an inner loss built for its gradient alone") }
-        var direction: [[Scalar]] = []
-        var start = 0
-        for shape in shapes {
-            let count = shape.reduce(1, *)
-            direction.append(Array(v.scalars[start..<(start + count)]))
-            start += count
-        }
+        let direction = RowMajor.split(v, shapes: shapes)
         let layerTensors = 2 * network.layerCount
         let tangents = network.tangents(Array(direction.prefix(layerTensors)))
         let o = tangents.output
@@ -157,7 +151,7 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
         }
         let networkPart = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
                                                       outputAdjointTangent: adjointTangent, direction: direction)
-        return Tensor(Array((networkPart + headPart).joined()))
+        return RowMajor.join(networkPart + headPart)
     }
 }
 

@@ -44,7 +44,7 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
     /// F·v for a flattened parameter direction v.
     @specialized(where Scalar == Float)
     func product(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
-        let parts = ParameterVector.unflatten(v, shapes: shapes).map(\.scalars)
+        let parts = RowMajor.split(v, shapes: shapes)
         let layerTensors = 2 * network.layerCount
         var upstream = network.tangents(Array(parts.prefix(layerTensors))).output
         let rows = rowWeights.count
@@ -66,6 +66,6 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
             }
         }
         let networkPart = network.backward(upstream, keepingAdjoints: false).gradient
-        return Tensor(Array((networkPart + logStdPart).joined()))
+        return RowMajor.join(networkPart + logStdPart)
     }
 }

@@ -176,6 +176,24 @@ extension MLP.Linearisation {
 
 /// Row-major matrix helpers over flat arrays, for the hand-written derivative passes.
 enum RowMajor {
+    /// The parts of a flat parameter vector, cut by `shapes`.
+    static func split<S: TensorScalar>(_ vector: Tensor<S>, shapes: [[Int]]) -> [[S]] {
+        var start = 0
+        return shapes.map { shape in
+            let count = shape.reduce(1, *)
+            defer { start += count }
+            return Array(vector.scalars[start..<(start + count)])
+        }
+    }
+
+    /// Parts laid end to end as one flat vector.
+    static func join<S: TensorScalar>(_ parts: [[S]]) -> Tensor<S> {
+        var scalars: [S] = []
+        scalars.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { scalars.append(contentsOf: part) }
+        return Tensor(scalars)
+    }
+
     /// C = op(A)·op(B), or C += op(A)·op(B) with `accumulate`; C is m×n, op(A) m×k, op(B) k×n.
     /// - Complexity: one BLAS gemm.
     @inline(__always)
