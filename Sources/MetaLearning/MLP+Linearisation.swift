@@ -3,9 +3,10 @@ import Autodiff
 // Derivative products of an MLP at a fixed point, written out by hand: forward-mode tangents,
 // the backward pass, and the backward pass's own tangent (Pearlmutter's R-operator, "Fast exact
 // multiplication by the Hessian", Neural Computation 1994). MAML-TRPO's conjugate gradient spends
-// nearly all its time in Hessian–vector products of the inner loss; recording the inner gradient
-// as a graph and differentiating it again costs about three times what these loops do, mostly in
-// graph bookkeeping and unfused pointwise passes.
+// most of its time in Hessian–vector products of the inner loss; recording the inner gradient as a
+// graph and differentiating it again takes as many matrix products but adds graph bookkeeping and
+// a pointwise pass per recorded operation (README: the conjugate gradient went from 0.70 to 0.54 s
+// per meta-iteration).
 //
 // Notation, for a layer k with input x_k ([rows, in]), weights W_k ([in, out]) and bias b_k:
 // z_k = x_k·W_k + b_k; a hidden layer outputs h_k = act(z_k) = x_{k+1}; the last layer is linear.
