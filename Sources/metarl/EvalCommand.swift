@@ -21,8 +21,8 @@ struct EvalCommand: ParsableCommand {
               metarl eval runs/nav/checkpoint.json --steps 3 --json
               metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
               metarl eval runs/nav --random-init                  (random baseline)
-              metarl eval runs/nav --step-sizes 0.1,0.025,0.025    (a step schedule of your own)
-              metarl eval runs/nav --min-steps 4000               (the paper's test script's batches)
+              metarl eval runs/nav --step-sizes 0.1,0.025,0.025   (own step sizes)
+              metarl eval runs/nav --min-steps 4000               (the paper's batches)
             """
     )
 
