@@ -61,10 +61,10 @@ MUTATIONS = [
     (A+'Gradients.swift', "accumulated[inputID] = existing + contribution", "accumulated[inputID] = contribution", "accumulation of several uses"),
     # The hand-written forward-over-reverse products of MetaLearning (MLP+Linearisation.swift,
     # InnerLossCurvature.swift, MAMLTRPO+Fisher.swift).
-    (M+'MLP+Linearisation.swift', "RowMajor.multiply(hidden[layer - 1], weights[layer], into: &zDot, m: rows, n: fanOut, k: fanIn, accumulate: true)", "", "tangent through the previous layer"),
+    (M+'MLP+Linearisation.swift', "RowMajor.multiply(hidden[layer - 1], weights[layer], into: &zDot, m: rows, n: fanOut, k: fanIn)", "", "tangent through the previous layer"),
     (M+'MLP+Linearisation.swift', "RowMajor.addRow(direction[2 * layer + 1], to: &zDot, multiplyingBy: slopes[layer])", "RowMajor.multiplyElementwise(&zDot, by: slopes[layer])", "hidden bias tangent"),
-    (M+'MLP+Linearisation.swift', "RowMajor.multiply(tangents.hidden[layer - 1], delta, into: &weightPart, m: fanIn, n: fanOut, k: rows,\n                                  transposingA: true, accumulate: true)", "", "second order: input tangent times adjoint"),
-    (M+'MLP+Linearisation.swift', "RowMajor.multiply(delta, direction[2 * layer], into: &eDot, m: rows, n: fanIn, k: fanOut,\n                              transposingB: true, accumulate: true)", "", "second order: adjoint times weight direction"),
+    (M+'MLP+Linearisation.swift', "RowMajor.multiply(tangents.hidden[layer - 1], delta, into: &weightPart, m: fanIn, n: fanOut, k: rows,\n                                  transposingA: true)", "", "second order: input tangent times adjoint"),
+    (M+'MLP+Linearisation.swift', "RowMajor.multiply(delta, direction[2 * layer], into: &eDot, m: rows, n: fanIn, k: fanOut,\n                              transposingB: true)", "", "second order: adjoint times weight direction"),
     (M+'MLP+Linearisation.swift', "RowMajor.multiplyAdd(&eDot, slopes[layer - 1], curvature, tangents.hidden[layer - 1])", "RowMajor.multiplyElementwise(&eDot, by: slopes[layer - 1])", "second order: activation curvature"),
     (M+'MLP+Linearisation.swift', "result[2 * layer + 1] = RowMajor.columnSums(deltaDot, ones: ones, columns: fanOut)", "result[2 * layer + 1] = [Scalar](repeating: 0, count: fanOut)", "second order: bias"),
     (M+'InnerLossCurvature.swift', "outputAdjoint[i] = -c[r] * u[i] * inverseStd[j]", "outputAdjoint[i] = -c[r] * u[i]", "gaussian gradient 1/σ"),

@@ -98,7 +98,7 @@ extension MLP.Linearisation {
             let (fanIn, fanOut) = (layerSizes[layer], layerSizes[layer + 1])
             var zDot = RowMajor.product(layerInputs[layer], direction[2 * layer], m: rows, n: fanOut, k: fanIn)
             if layer > 0 {
-                RowMajor.multiply(hidden[layer - 1], weights[layer], into: &zDot, m: rows, n: fanOut, k: fanIn, accumulate: true)
+                RowMajor.multiply(hidden[layer - 1], weights[layer], into: &zDot, m: rows, n: fanOut, k: fanIn)
             }
             // The bias tangent joins in the same pass as the slope.
             guard layer < layerCount - 1 else {
@@ -155,14 +155,14 @@ extension MLP.Linearisation {
             var weightPart = RowMajor.product(layerInputs[layer], deltaDot, m: fanIn, n: fanOut, k: rows, transposingA: true)
             if layer > 0 {
                 RowMajor.multiply(tangents.hidden[layer - 1], delta, into: &weightPart, m: fanIn, n: fanOut, k: rows,
-                                  transposingA: true, accumulate: true)
+                                  transposingA: true)
             }
             result[2 * layer] = weightPart
             result[2 * layer + 1] = RowMajor.columnSums(deltaDot, ones: ones, columns: fanOut)
             guard layer > 0 else { break }
             var eDot = RowMajor.product(deltaDot, weights[layer], m: rows, n: fanIn, k: fanOut, transposingB: true)
             RowMajor.multiply(delta, direction[2 * layer], into: &eDot, m: rows, n: fanIn, k: fanOut,
-                              transposingB: true, accumulate: true)
+                              transposingB: true)
             let curvature = adjoints.curvature[layer - 1]
             if curvature.isEmpty {
                 RowMajor.multiplyElementwise(&eDot, by: slopes[layer - 1])
@@ -195,28 +195,33 @@ enum RowMajor {
         return Tensor(scalars)
     }
 
-    /// C = op(A)·op(B), or C += op(A)·op(B) with `accumulate`; C is m×n, op(A) m×k, op(B) k×n.
+    /// C = op(A)·op(B) + β·C through BLAS, into m×n row-major memory at `c`.
+    @inline(__always)
+    private static func gemm<S: TensorScalar>(
+        _ a: [S], _ b: [S], into c: UnsafeMutablePointer<S>, m: Int, n: Int, k: Int,
+        transposingA: Bool, transposingB: Bool, beta: S
+    ) {
+        precondition(a.count == m * k && b.count == k * n, "product: \(a.count), \(b.count) for m \(m), n \(n), k \(k)")
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                S.gemm(transposeA: transposingA, transposeB: transposingB, m: m, n: n, k: k,
+                       a: pa.baseAddress!, lda: transposingA ? m : k, b: pb.baseAddress!, ldb: transposingB ? k : n,
+                       beta: beta, c: c, ldc: n)
+            }
+        }
+    }
+
+    /// C += op(A)·op(B); C is m×n, op(A) m×k, op(B) k×n.
     /// - Complexity: one BLAS gemm.
     @inline(__always)
     static func multiply<S: TensorScalar>(
         _ a: [S], _ b: [S], into c: inout [S], m: Int, n: Int, k: Int,
-        transposingA: Bool = false, transposingB: Bool = false, accumulate: Bool = false
+        transposingA: Bool = false, transposingB: Bool = false
     ) {
-        precondition(a.count == m * k && b.count == k * n && c.count == m * n,
-                     "multiply: \(a.count), \(b.count) → \(c.count) for m \(m), n \(n), k \(k)")
-        guard m > 0 && n > 0 else { return }
-        guard k > 0 else {
-            if !accumulate { for i in c.indices { c[i] = 0 } }
-            return
-        }
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    S.gemm(transposeA: transposingA, transposeB: transposingB, m: m, n: n, k: k,
-                           a: pa.baseAddress!, lda: transposingA ? m : k, b: pb.baseAddress!, ldb: transposingB ? k : n,
-                           beta: accumulate ? 1 : 0, c: pc.baseAddress!, ldc: n)
-                }
-            }
+        precondition(c.count == m * n, "multiply into \(c.count) values for m \(m), n \(n)")
+        guard m > 0 && n > 0 && k > 0 else { return }
+        c.withUnsafeMutableBufferPointer { pc in
+            gemm(a, b, into: pc.baseAddress!, m: m, n: n, k: k, transposingA: transposingA, transposingB: transposingB, beta: 1)
         }
     }
 
@@ -250,23 +255,15 @@ enum RowMajor {
     }
 
     /// op(A)·op(B) into a new m×n array.
+    /// - Complexity: one BLAS gemm.
     @inline(__always)
     static func product<S: TensorScalar>(
         _ a: [S], _ b: [S], m: Int, n: Int, k: Int, transposingA: Bool = false, transposingB: Bool = false
     ) -> [S] {
-        guard k > 0 else { return [S](repeating: 0, count: m * n) }
+        guard m > 0 && n > 0 && k > 0 else { return [S](repeating: 0, count: m * n) }
         return [S](unsafeUninitializedCapacity: m * n) { c, initialized in
-            precondition(a.count == m * k && b.count == k * n, "product: \(a.count), \(b.count) for m \(m), n \(n), k \(k)")
-            if m > 0 && n > 0 {
-                a.withUnsafeBufferPointer { pa in
-                    b.withUnsafeBufferPointer { pb in
-                        // β = 0: BLAS writes C without reading it.
-                        S.gemm(transposeA: transposingA, transposeB: transposingB, m: m, n: n, k: k,
-                               a: pa.baseAddress!, lda: transposingA ? m : k, b: pb.baseAddress!, ldb: transposingB ? k : n,
-                               beta: 0, c: c.baseAddress!, ldc: n)
-                    }
-                }
-            }
+            // β = 0: BLAS writes C without reading it.
+            gemm(a, b, into: c.baseAddress!, m: m, n: n, k: k, transposingA: transposingA, transposingB: transposingB, beta: 0)
             initialized = m * n
         }
     }
