@@ -27,20 +27,22 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
         case categorical(weights: [Scalar], probabilities: [Scalar], actions: [Int])
     }
 
-    let network: MLP.Linearisation<Scalar>
-    /// The backward pass's adjoints, for Hessian products; nil for a gradient alone.
-    let adjoints: MLP.Linearisation<Scalar>.Adjoints?
+    /// The network linearised at θ and its backward pass's adjoints, by row blocks, for Hessian
+    /// products; empty for a gradient alone.
+    let blocks: [(rows: Range<Int>, network: MLP.Linearisation<Scalar>, adjoints: MLP.Linearisation<Scalar>.Adjoints)]
     let head: Head
     let objective: InnerObjective
     let shapes: [[Int]]
     /// ∇L(θ), flattened in parameter order.
     let gradient: Tensor<Scalar>
 
-    /// - Parameter forProducts: keep what Hessian products need (otherwise only the gradient is
-    ///   computed, and `hessianProduct` must not be called).
+    /// - Parameters:
+    ///   - forProducts: keep what Hessian products need (otherwise only the gradient is computed,
+    ///     and `hessianProduct` must not be called).
+    ///   - blockRows: the most rows a Hessian product takes at once (the gradient takes them all).
     @specialized(where Scalar == Float)
     init(policy: Policy, parameters: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, objective: InnerObjective,
-         forProducts: Bool = true) {
+         forProducts: Bool = true, blockRows: Int? = nil) {
         let mlp = policy.network
         let layerTensors = 2 * (mlp.layerSizes.count - 1)
         let network = mlp.linearise(batch.observations, parameters: Array(parameters.prefix(layerTensors)))
@@ -93,8 +95,14 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
             head = .categorical(weights: c, probabilities: p, actions: actions)
         }
         let (networkGradient, adjoints) = network.backward(outputAdjoint, keepingAdjoints: forProducts)
-        self.network = network
-        self.adjoints = adjoints
+        if let adjoints {
+            let ranges = RowMajor.rowBlocks(rows, maximum: blockRows ?? mlp.productBlockRows)
+            blocks = ranges.count == 1
+                ? [(0..<rows, network, adjoints)]
+                : ranges.map { ($0, network.rows($0), adjoints.rows($0, of: rows)) }
+        } else {
+            blocks = []
+        }
         self.objective = objective
         shapes = parameters.map(\.shape)
         gradient = RowMajor.join(networkGradient + headGradient)
@@ -103,55 +111,73 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
     /// The gradient as tensors of the parameters' shapes.
     var gradientParts: [Tensor<Scalar>] { ParameterVector.unflatten(gradient, shapes: shapes) }
 
-    /// H·v, the Hessian of the inner loss at θ times a flattened direction v.
+    /// H·v, the Hessian of the inner loss at θ times a flattened direction v: the sum over row
+    /// blocks of each block's product.
     @specialized(where Scalar == Float)
     func hessianProduct(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(v.count == gradient.count, "a direction of \(v.count) values for \(gradient.count) parameters")
-        guard let adjoints else { preconditionFailure("Hessian products of an inner loss built for its gradient alone") }
+        precondition(!blocks.isEmpty, "Hessian products of an inner loss built for its gradient alone")
         let direction = RowMajor.split(v, shapes: shapes)
-        let layerTensors = 2 * network.layerCount
-        let tangents = network.tangents(Array(direction.prefix(layerTensors)))
-        let o = tangents.output
-        let rows = network.rows
-        var adjointTangent = [Scalar](repeating: 0, count: o.count)
+        let layerTensors = 2 * blocks[0].network.layerCount
+        var networkPart: [[Scalar]] = []
         var headPart: [[Scalar]] = []
+        if case .gaussian(_, _, let inverseStd, _) = head { headPart = [[Scalar](repeating: 0, count: inverseStd.count)] }
+        for (rows, network, adjoints) in blocks {
+            let tangents = network.tangents(Array(direction.prefix(layerTensors)))
+            let adjointTangent = outputAdjointTangent(rows: rows, outputTangent: tangents.output, direction: direction,
+                                                      layerTensors: layerTensors, headPart: &headPart)
+            let part = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
+                                                   outputAdjointTangent: adjointTangent, direction: direction)
+            if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
+        }
+        if case .gaussian(_, _, _, let free) = head {
+            for j in free.indices where !free[j] { headPart[0][j] = 0 }
+        }
+        return RowMajor.join(networkPart + headPart)
+    }
+
+    /// Ġ = (∂L/∂output)˙ for the rows `rows`, from their output tangent ȯ; adds the rows' part
+    /// of (∂L/∂log σ)˙ to `headPart` (Gaussian).
+    @inline(__always)
+    private func outputAdjointTangent(
+        rows: Range<Int>, outputTangent o: [Scalar], direction: [[Scalar]], layerTensors: Int, headPart: inout [[Scalar]]
+    ) -> [Scalar] {
+        var adjointTangent = [Scalar](repeating: 0, count: o.count)
+        let first = rows.lowerBound
         switch head {
         case .gaussian(let c, let u, let inverseStd, let free):
             let d = inverseStd.count
             let vLogStd = direction[layerTensors].indices.map { free[$0] ? direction[layerTensors][$0] : 0 }
-            var logStdPart = [Scalar](repeating: 0, count: d)
-            for r in 0..<rows {
+            for r in 0..<rows.count {
+                let g = first + r  // the row in the whole batch
                 // q = ∇log π·v, for the LVC term.
                 var q: Scalar = 0
                 if objective == .lvc {
-                    for j in 0..<d { q += u[r * d + j] * inverseStd[j] * o[r * d + j] + (u[r * d + j] * u[r * d + j] - 1) * vLogStd[j] }
+                    for j in 0..<d { q += u[g * d + j] * inverseStd[j] * o[r * d + j] + (u[g * d + j] * u[g * d + j] - 1) * vLogStd[j] }
                 }
                 for j in 0..<d {
-                    let i = r * d + j
-                    let slope = u[i] * inverseStd[j]
-                    adjointTangent[i] = c[r] * (o[i] * inverseStd[j] * inverseStd[j] + 2 * slope * vLogStd[j]) - c[r] * q * slope
-                    logStdPart[j] += 2 * c[r] * (slope * o[i] + u[i] * u[i] * vLogStd[j]) - c[r] * q * (u[i] * u[i] - 1)
+                    let (i, gi) = (r * d + j, g * d + j)
+                    let slope = u[gi] * inverseStd[j]
+                    adjointTangent[i] = c[g] * (o[i] * inverseStd[j] * inverseStd[j] + 2 * slope * vLogStd[j]) - c[g] * q * slope
+                    headPart[0][j] += 2 * c[g] * (slope * o[i] + u[gi] * u[gi] * vLogStd[j]) - c[g] * q * (u[gi] * u[gi] - 1)
                 }
             }
-            for j in 0..<d where !free[j] { logStdPart[j] = 0 }
-            headPart = [logStdPart]
         case .categorical(let c, let p, let actions):
-            let n = o.count / max(rows, 1)
-            for r in 0..<rows {
-                let row = r * n
+            let n = o.count / max(rows.count, 1)
+            for r in 0..<rows.count {
+                let (g, row) = (first + r, r * n)
+                let global = g * n
                 var expected: Scalar = 0
-                for j in 0..<n { expected += p[row + j] * o[row + j] }
+                for j in 0..<n { expected += p[global + j] * o[row + j] }
                 // LVC: q = (e_a − p)·ȯ, adding c·q·(p − e_a).
-                let q = objective == .lvc ? o[row + actions[r]] - expected : 0
+                let q = objective == .lvc ? o[row + actions[g]] - expected : 0
                 for j in 0..<n {
-                    let score = (j == actions[r] ? 1 : 0) - p[row + j]
-                    adjointTangent[row + j] = c[r] * (p[row + j] * (o[row + j] - expected) - q * score)
+                    let score = (j == actions[g] ? 1 : 0) - p[global + j]
+                    adjointTangent[row + j] = c[g] * (p[global + j] * (o[row + j] - expected) - q * score)
                 }
             }
         }
-        let networkPart = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
-                                                      outputAdjointTangent: adjointTangent, direction: direction)
-        return RowMajor.join(networkPart + headPart)
+        return adjointTangent
     }
 }
 

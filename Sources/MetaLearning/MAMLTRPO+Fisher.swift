@@ -17,7 +17,8 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
         case categorical(probabilities: [Scalar])
     }
 
-    let network: MLP.Linearisation<Scalar>
+    /// The network linearised at θ, by row blocks.
+    let blocks: [(rows: Range<Int>, network: MLP.Linearisation<Scalar>)]
     let kind: Output
     /// wᵣ per step, and their sum.
     let rowWeights: [Scalar]
@@ -25,9 +26,11 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
     let shapes: [[Int]]
 
     init(policy: Policy, observations: Tensor<Scalar>, parameters: [Tensor<Scalar>], current: ActionDistribution<Scalar>,
-         rowWeights: Tensor<Scalar>) {
+         rowWeights: Tensor<Scalar>, blockRows: Int? = nil) {
         let layerTensors = 2 * (policy.network.layerSizes.count - 1)
-        network = policy.network.linearise(observations, parameters: Array(parameters.prefix(layerTensors)))
+        let network = policy.network.linearise(observations, parameters: Array(parameters.prefix(layerTensors)))
+        let ranges = RowMajor.rowBlocks(network.rows, maximum: blockRows ?? policy.network.productBlockRows)
+        blocks = ranges.count == 1 ? [(0..<network.rows, network)] : ranges.map { ($0, network.rows($0)) }
         shapes = parameters.map(\.shape)
         self.rowWeights = rowWeights.scalars
         weightSum = self.rowWeights.reduce(0, +)
@@ -41,31 +44,38 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
         }
     }
 
-    /// F·v for a flattened parameter direction v.
+    /// F·v for a flattened parameter direction v: the sum over row blocks of each block's product.
     @specialized(where Scalar == Float)
     func product(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         let parts = RowMajor.split(v, shapes: shapes)
-        let layerTensors = 2 * network.layerCount
-        var upstream = network.tangents(Array(parts.prefix(layerTensors))).output
-        let rows = rowWeights.count
-        let width = upstream.count / max(rows, 1)
-        var logStdPart: [[Scalar]] = []
-        switch kind {
-        case .gaussian(let inverseVariance, let free):
-            for r in 0..<rows {
-                for j in 0..<width { upstream[r * width + j] *= inverseVariance[j] * rowWeights[r] }
+        let layerTensors = 2 * blocks[0].network.layerCount
+        var networkPart: [[Scalar]] = []
+        for (rows, network) in blocks {
+            var upstream = network.tangents(Array(parts.prefix(layerTensors))).output
+            let width = upstream.count / max(rows.count, 1)
+            switch kind {
+            case .gaussian(let inverseVariance, _):
+                for r in 0..<rows.count {
+                    let weight = rowWeights[rows.lowerBound + r]
+                    for j in 0..<width { upstream[r * width + j] *= inverseVariance[j] * weight }
+                }
+            case .categorical(let p):
+                // (diag p − ppᵀ)·u per row; it sums to zero, so the log-softmax passes it unchanged.
+                for r in 0..<rows.count {
+                    let (row, global) = (r * width, (rows.lowerBound + r) * width)
+                    var expected: Scalar = 0
+                    for j in 0..<width { expected += p[global + j] * upstream[row + j] }
+                    let weight = rowWeights[rows.lowerBound + r]
+                    for j in 0..<width { upstream[row + j] = p[global + j] * (upstream[row + j] - expected) * weight }
+                }
             }
-            logStdPart = [parts[layerTensors].indices.map { free[$0] ? 2 * weightSum * parts[layerTensors][$0] : 0 }]
-        case .categorical(let p):
-            // (diag p − ppᵀ)·u per row; it sums to zero, so the log-softmax passes it unchanged.
-            for r in 0..<rows {
-                let row = r * width
-                var expected: Scalar = 0
-                for j in 0..<width { expected += p[row + j] * upstream[row + j] }
-                for j in 0..<width { upstream[row + j] = p[row + j] * (upstream[row + j] - expected) * rowWeights[r] }
-            }
+            let part = network.backward(upstream, keepingAdjoints: false).gradient
+            if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }
-        let networkPart = network.backward(upstream, keepingAdjoints: false).gradient
+        var logStdPart: [[Scalar]] = []
+        if case .gaussian(_, let free) = kind {
+            logStdPart = [parts[layerTensors].indices.map { free[$0] ? 2 * weightSum * parts[layerTensors][$0] : 0 }]
+        }
         return RowMajor.join(networkPart + logStdPart)
     }
 }

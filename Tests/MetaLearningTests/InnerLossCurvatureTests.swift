@@ -99,6 +99,40 @@ struct InnerLossCurvatureTests {
         }
     }
 
+    /// Hessian and Fisher products summed over row blocks equal those over the whole batch (its
+    /// 13 rows in blocks of 3, 3, 3 and 4, against one block).
+    @Test(arguments: cases)
+    func productsByRowBlocksMatchTheWholeBatch(_ c: Case) throws {
+        let (policy, theta, batch) = try Self.fixture(c)
+        var rng = testGenerator(92)
+        let v = ParameterVector.flatten(theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) })
+        func gap(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
+            (a - b).squared().sum().scalar.squareRoot() / (1 + b.squared().sum().scalar.squareRoot())
+        }
+        let whole = InnerLossCurvature(policy: policy, parameters: theta, batch: batch, objective: c.objective, blockRows: 100)
+        let blocked = InnerLossCurvature(policy: policy, parameters: theta, batch: batch, objective: c.objective, blockRows: 4)
+        #expect(whole.blocks.count == 1 && blocked.blocks.map(\.rows.count) == [3, 3, 3, 4])
+        #expect(gap(blocked.hessianProduct(v), whole.hessianProduct(v)) < 1e-13)
+
+        let current = policy.distribution(batch.observations, parameters: theta)
+        func fisher(_ rows: Int) -> PolicyOutputFisher<Double> {
+            PolicyOutputFisher(policy: policy, observations: batch.observations, parameters: theta, current: current,
+                               rowWeights: batch.stepWeights, blockRows: rows)
+        }
+        #expect(gap(fisher(4).product(v), fisher(100).product(v)) < 1e-13)
+    }
+
+    @Test func rowBlocksCoverTheRowsInNearlyEqualParts() {
+        for (rows, maximum) in [(2000, 244), (13, 4), (5, 10), (0, 3), (7, 1)] {
+            let blocks = RowMajor.rowBlocks(rows, maximum: maximum)
+            #expect(blocks.first?.lowerBound == 0 && blocks.last?.upperBound == rows, "\(rows) rows by \(maximum)")
+            #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            let sizes = blocks.map(\.count)
+            #expect(sizes.max()! <= max(maximum, 0) && sizes.max()! - sizes.min()! <= 1, "\(sizes)")
+        }
+        #expect(RowMajor.rowBlocks(2000, maximum: 244).count == 9)
+    }
+
     /// The adaptation without a graph takes the same step as the one with it.
     @Test func plainAdaptationMatchesTheRecordedOne() throws {
         let (policy, theta, batch) = try Self.fixture(Self.cases[0])
