@@ -95,8 +95,8 @@ extension MLP.Linearisation {
 extension MLP.Linearisation.Adjoints {
     /// The adjoints of the rows in `range` of a backward pass over `rowCount` rows.
     func rows(_ range: Range<Int>, of rowCount: Int) -> Self {
-        Self(preActivation: preActivation.map { RowMajor.rows(range, of: $0, rowCount: rowCount) },
-             curvature: curvature.map { RowMajor.rows(range, of: $0, rowCount: rowCount) })
+        Self(hidden: hidden.map { RowMajor.rows(range, of: $0, rowCount: rowCount) },
+             output: RowMajor.rows(range, of: output, rowCount: rowCount))
     }
 }
 
@@ -117,13 +117,15 @@ extension MLP.Linearisation {
         var output: [Scalar]
     }
 
-    /// The adjoints of a backward pass, kept for the second-order pass.
+    /// The adjoints of a backward pass, kept for the second-order pass: e_k = ∂L/∂h_k for each
+    /// hidden layer and δ = ∂L/∂z of the last. What the second-order pass needs of a hidden
+    /// layer is derived from e_k and h_k as it goes — δ_k = e_k·act′, and e_k·act″(z_k)·ż_k =
+    /// −2·e_k·h_k·ḣ_k for tanh (0 for ReLU) — one stored matrix per layer instead of two.
     struct Adjoints: Sendable {
-        /// δ_k = ∂L/∂z_k for every layer.
-        var preActivation: [[Scalar]]
-        /// e_k·act″(z_k)/act′(z_k) for each hidden layer: with δ̇_k = ė_k·act′ + e_k·act″·ż_k and
-        /// ḣ_k = act′·ż_k, the second term is this times ḣ_k (−2·e_k·h_k for tanh, 0 for ReLU).
-        var curvature: [[Scalar]]
+        /// e_k for each hidden layer, the adjoint of `layerInputs[k + 1]`.
+        var hidden: [[Scalar]]
+        /// δ of the last (linear) layer: the output adjoint.
+        var output: [Scalar]
     }
 
     /// Forward mode: ż_k = ẋ_k·W_k + x_k·V_k + v_k and ḣ_k = act′(z_k)·ż_k, with ẋ₀ = 0.
@@ -157,26 +159,22 @@ extension MLP.Linearisation {
     @specialized(where Scalar == Float)
     func backward(_ outputAdjoint: [Scalar], keepingAdjoints: Bool) -> (gradient: [[Scalar]], adjoints: Adjoints?) {
         var gradient = [[Scalar]](repeating: [], count: 2 * layerCount)
-        var deltas = [[Scalar]](repeating: [], count: layerCount)
-        var curvature = [[Scalar]](repeating: [], count: layerCount - 1)
+        var hiddenAdjoints = [[Scalar]](repeating: [], count: layerCount - 1)
         var delta = outputAdjoint
         for layer in (0..<layerCount).reversed() {
             let (fanIn, fanOut) = (layerSizes[layer], layerSizes[layer + 1])
             gradient[2 * layer] = RowMajor.product(layerInputs[layer], delta, m: fanIn, n: fanOut, k: rows, transposingA: true)
             gradient[2 * layer + 1] = RowMajor.columnSums(delta, ones: ones, columns: fanOut)
-            if keepingAdjoints { deltas[layer] = delta }
             guard layer > 0 else { break }
             var e = RowMajor.product(delta, weights[layer], m: rows, n: fanIn, k: fanOut, transposingB: true)
-            if keepingAdjoints && activation == .tanh {
-                curvature[layer - 1] = RowMajor.scaledProduct(e, layerInputs[layer], scale: -2)
-            }
+            if keepingAdjoints { hiddenAdjoints[layer - 1] = e }
             switch activation {
             case .tanh: RowMajor.multiply(&e, bySlopeOf: layerInputs[layer], Self.tanhSlope)
             case .relu: RowMajor.multiply(&e, bySlopeOf: layerInputs[layer], Self.reluSlope)
             }
             delta = e
         }
-        return (gradient, keepingAdjoints ? Adjoints(preActivation: deltas, curvature: curvature) : nil)
+        return (gradient, keepingAdjoints ? Adjoints(hidden: hiddenAdjoints, output: outputAdjoint) : nil)
     }
 
     /// The tangent of the backward pass along a parameter direction: (∇_θ L)˙, which is H·v when
@@ -195,7 +193,15 @@ extension MLP.Linearisation {
         var deltaDot = outputAdjointTangent
         for layer in (0..<layerCount).reversed() {
             let (fanIn, fanOut) = (layerSizes[layer], layerSizes[layer + 1])
-            let delta = adjoints.preActivation[layer]
+            // δ_k: the output adjoint for the last layer, e_k·act′ for a hidden one.
+            var delta = adjoints.output
+            if layer < layerCount - 1 {
+                delta = adjoints.hidden[layer]
+                switch activation {
+                case .tanh: RowMajor.multiply(&delta, bySlopeOf: layerInputs[layer + 1], Self.tanhSlope)
+                case .relu: RowMajor.multiply(&delta, bySlopeOf: layerInputs[layer + 1], Self.reluSlope)
+                }
+            }
             var weightPart = RowMajor.product(layerInputs[layer], deltaDot, m: fanIn, n: fanOut, k: rows, transposingA: true)
             if layer > 0 {
                 RowMajor.multiply(tangents.hidden[layer - 1], delta, into: &weightPart, m: fanIn, n: fanOut, k: rows,
@@ -210,7 +216,8 @@ extension MLP.Linearisation {
             let h = layerInputs[layer]
             switch activation {
             case .tanh:
-                RowMajor.multiply(&eDot, bySlopeOf: h, Self.tanhSlope, adding: adjoints.curvature[layer - 1], times: tangents.hidden[layer - 1])
+                RowMajor.multiply(&eDot, bySlopeOf: h, Self.tanhSlope, addingCurvatureOf: adjoints.hidden[layer - 1],
+                                  times: tangents.hidden[layer - 1])
             case .relu:
                 RowMajor.multiply(&eDot, bySlopeOf: h, Self.reluSlope)
             }
@@ -344,16 +351,19 @@ enum RowMajor {
         }
     }
 
-    /// x ← x ⊙ slope(h) + b ⊙ c, elementwise.
+    /// x ← x ⊙ tanh′ + (−2·e·h) ⊙ ḣ elementwise, tanh′ = slope(h): the tangent of the adjoint
+    /// e ⊙ tanh′(z) of a tanh layer with output h, adjoint e and output tangent ḣ.
     @inline(__always)
-    static func multiply<S: TensorScalar>(_ x: inout [S], bySlopeOf h: [S], _ slope: (S) -> S, adding b: [S], times c: [S]) {
-        precondition(h.count == x.count && b.count == x.count && c.count == x.count,
-                     "x ⊙ slope(h) + b ⊙ c of \(x.count), \(h.count), \(b.count), \(c.count) values")
+    static func multiply<S: TensorScalar>(
+        _ x: inout [S], bySlopeOf h: [S], _ slope: (S) -> S, addingCurvatureOf e: [S], times hDot: [S]
+    ) {
+        precondition(h.count == x.count && e.count == x.count && hDot.count == x.count,
+                     "x ⊙ slope(h) − 2·e·h ⊙ ḣ of \(x.count), \(h.count), \(e.count), \(hDot.count) values")
         x.withUnsafeMutableBufferPointer { px in
             h.withUnsafeBufferPointer { ph in
-                b.withUnsafeBufferPointer { pb in
-                    c.withUnsafeBufferPointer { pc in
-                        for i in 0..<px.count { px[i] = px[i] * slope(ph[i]) + pb[i] * pc[i] }
+                e.withUnsafeBufferPointer { pe in
+                    hDot.withUnsafeBufferPointer { pd in
+                        for i in 0..<px.count { px[i] = px[i] * slope(ph[i]) + -2 * pe[i] * ph[i] * pd[i] }
                     }
                 }
             }
@@ -387,20 +397,6 @@ enum RowMajor {
         [S](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { px in
                 for i in 0..<px.count { out[i] = f(px[i]) }
-            }
-            initialized = x.count
-        }
-    }
-
-    /// k·x ⊙ y, a new array.
-    @inline(__always)
-    static func scaledProduct<S: TensorScalar>(_ x: [S], _ y: [S], scale: S) -> [S] {
-        precondition(x.count == y.count, "elementwise product of \(x.count) and \(y.count) values")
-        return [S](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { px in
-                y.withUnsafeBufferPointer { py in
-                    for i in 0..<px.count { out[i] = scale * px[i] * py[i] }
-                }
             }
             initialized = x.count
         }
