@@ -28,7 +28,8 @@ extension MLP {
 
     /// The network run once at fixed parameters and inputs, and what products with its derivatives
     /// need: each layer's input. The slope of each hidden activation is taken from its output when
-    /// needed (`slope(_:)`) rather than stored: one matrix less to read back per hidden layer.
+    /// needed (`tanhSlope`, `reluSlope`) rather than stored: one matrix less to read back per hidden
+    /// layer.
     public struct Linearisation<Scalar: TensorScalar>: Sendable {
         let layerSizes: [Int]
         let activation: Activation
