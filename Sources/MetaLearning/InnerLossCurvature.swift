@@ -119,35 +119,39 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
         precondition(!blocks.isEmpty, "Hessian products of an inner loss built for its gradient alone")
         let direction = RowMajor.split(v, shapes: shapes)
         let layerTensors = 2 * blocks[0].network.layerCount
+        let networkDirection = Array(direction.prefix(layerTensors))
+        // The Gaussian head's log σ: its direction (zero where σ is clamped) and its part of H·v.
+        var vLogStd: [Scalar] = []
+        var logStdPart: [Scalar] = []
+        if case .gaussian(_, _, _, let free) = head {
+            vLogStd = free.indices.map { free[$0] ? direction[layerTensors][$0] : 0 }
+            logStdPart = [Scalar](repeating: 0, count: free.count)
+        }
         var networkPart: [[Scalar]] = []
-        var headPart: [[Scalar]] = []
-        if case .gaussian(_, _, let inverseStd, _) = head { headPart = [[Scalar](repeating: 0, count: inverseStd.count)] }
         for (rows, network, adjoints) in blocks {
-            let tangents = network.tangents(Array(direction.prefix(layerTensors)))
-            let adjointTangent = outputAdjointTangent(rows: rows, outputTangent: tangents.output, direction: direction,
-                                                      layerTensors: layerTensors, headPart: &headPart)
+            let tangents = network.tangents(networkDirection)
+            let adjointTangent = outputAdjointTangent(rows: rows, outputTangent: tangents.output, vLogStd: vLogStd,
+                                                      logStdPart: &logStdPart)
             let part = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
                                                    outputAdjointTangent: adjointTangent, direction: direction)
             if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }
-        if case .gaussian(_, _, _, let free) = head {
-            for j in free.indices where !free[j] { headPart[0][j] = 0 }
-        }
-        return RowMajor.join(networkPart + headPart)
+        guard case .gaussian(_, _, _, let free) = head else { return RowMajor.join(networkPart) }
+        for j in free.indices where !free[j] { logStdPart[j] = 0 }
+        return RowMajor.join(networkPart + [logStdPart])
     }
 
-    /// Ġ = (∂L/∂output)˙ for the rows `rows`, from their output tangent ȯ; adds the rows' part
-    /// of (∂L/∂log σ)˙ to `headPart` (Gaussian).
+    /// Ġ = (∂L/∂output)˙ for the rows `rows`, from their output tangent ȯ; for a Gaussian, adds
+    /// the rows' part of (∂L/∂log σ)˙ along `vLogStd` to `logStdPart`.
     @inline(__always)
     private func outputAdjointTangent(
-        rows: Range<Int>, outputTangent o: [Scalar], direction: [[Scalar]], layerTensors: Int, headPart: inout [[Scalar]]
+        rows: Range<Int>, outputTangent o: [Scalar], vLogStd: [Scalar], logStdPart: inout [Scalar]
     ) -> [Scalar] {
         var adjointTangent = [Scalar](repeating: 0, count: o.count)
         let first = rows.lowerBound
         switch head {
-        case .gaussian(let c, let u, let inverseStd, let free):
+        case .gaussian(let c, let u, let inverseStd, _):
             let d = inverseStd.count
-            let vLogStd = direction[layerTensors].indices.map { free[$0] ? direction[layerTensors][$0] : 0 }
             for r in 0..<rows.count {
                 let g = first + r  // the row in the whole batch
                 // q = ∇log π·v, for the LVC term.
@@ -159,7 +163,7 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
                     let (i, gi) = (r * d + j, g * d + j)
                     let slope = u[gi] * inverseStd[j]
                     adjointTangent[i] = c[g] * (o[i] * inverseStd[j] * inverseStd[j] + 2 * slope * vLogStd[j]) - c[g] * q * slope
-                    headPart[0][j] += 2 * c[g] * (slope * o[i] + u[gi] * u[gi] * vLogStd[j]) - c[g] * q * (u[gi] * u[gi] - 1)
+                    logStdPart[j] += 2 * c[g] * (slope * o[i] + u[gi] * u[gi] * vLogStd[j]) - c[g] * q * (u[gi] * u[gi] - 1)
                 }
             }
         case .categorical(let c, let p, let actions):

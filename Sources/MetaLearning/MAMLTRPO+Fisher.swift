@@ -49,9 +49,10 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: Sendable {
     func product(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         let parts = RowMajor.split(v, shapes: shapes)
         let layerTensors = 2 * blocks[0].network.layerCount
+        let networkDirection = Array(parts.prefix(layerTensors))
         var networkPart: [[Scalar]] = []
         for (rows, network) in blocks {
-            var upstream = network.tangents(Array(parts.prefix(layerTensors))).output
+            var upstream = network.tangents(networkDirection).output
             let width = upstream.count / max(rows.count, 1)
             switch kind {
             case .gaussian(let inverseVariance, _):
