@@ -64,6 +64,11 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     }
 
     /// Elements drawn from N(mean, standardDeviation²) by the Box–Muller transform.
+    ///
+    /// Inlinable so that callers in other modules get it specialised for their scalar and
+    /// generator: the policy samplers draw noise every environment step, and the unspecialised
+    /// generic draw (`Scalar.random` looked up at run time) cost as much as the policy's forward pass.
+    @inlinable
     public static func normal(
         _ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1,
         using rng: inout some RandomNumberGenerator

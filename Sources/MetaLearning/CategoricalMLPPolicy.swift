@@ -1,4 +1,5 @@
 import Autodiff
+import Environments
 import RealModule
 
 /// A categorical policy over `actionCount` discrete actions whose logits are an MLP of the
@@ -50,7 +51,7 @@ public struct CategoricalMLPPolicy: Sendable, Equatable, Codable {
     /// An action index a ~ π(·|s) per row (as a float), by inverting the cumulative distribution
     /// at a uniform draw.
     public func sampleActions(
-        observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout some RandomNumberGenerator
+        observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> [Float] {
         let logp = logProbabilities(Tensor(shape: [rows, observationSize], scalars: observations),
                                     parameters: parameters.map(\.detached)).scalars

@@ -24,8 +24,12 @@ public struct EpisodeSampler<Environment: VectorEnvironment>: Sendable {
 
     /// One episode in every environment of the batch, all on `task`, actions drawn from π_θ.
     /// Environment i's episode is episode i of the result.
+    ///
+    /// The generator is MetaRL's own stream type rather than any `RandomNumberGenerator`: with a
+    /// concrete type the per-step draws (environment seeds, action noise) compile specialised, where
+    /// the generic version looked up `Float.random` at run time on every step.
     public func sample(
-        task: Environment.Task, parameters: [Tensor<Float>], using rng: inout some RandomNumberGenerator
+        task: Environment.Task, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> EpisodeBatch {
         var env = environment
         let n = env.count, obsSize = env.observationSize, actSize = policy.actionSize

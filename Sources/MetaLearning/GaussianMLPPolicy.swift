@@ -1,4 +1,5 @@
 import Autodiff
+import Environments
 import RealModule
 
 /// A Gaussian policy whose mean is an MLP of the observation and whose log standard deviation is a
@@ -76,7 +77,7 @@ public struct GaussianMLPPolicy: Sendable, Equatable, Codable {
     /// Actions a ~ π(·|s) for a batch of observations (row-major, `rows × observationSize`).
     /// - Returns: `rows × actionSize` actions, row-major.
     public func sampleActions(
-        observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout some RandomNumberGenerator
+        observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> [Float] {
         let (mean, logStd) = distribution(Tensor(shape: [rows, observationSize], scalars: observations),
                                           parameters: parameters.map(\.detached))

@@ -127,13 +127,15 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
             vLogStd = free.indices.map { free[$0] ? direction[layerTensors][$0] : 0 }
             logStdPart = [Scalar](repeating: 0, count: free.count)
         }
+        let transposedDirection = blocks[0].network.transposedWeights(of: networkDirection)
         var networkPart: [[Scalar]] = []
         for (rows, network, adjoints) in blocks {
             let tangents = network.tangents(networkDirection)
             let adjointTangent = outputAdjointTangent(rows: rows, outputTangent: tangents.output, vLogStd: vLogStd,
                                                       logStdPart: &logStdPart)
             let part = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
-                                                   outputAdjointTangent: adjointTangent, direction: direction)
+                                                   outputAdjointTangent: adjointTangent, direction: direction,
+                                                   transposedDirection: transposedDirection)
             if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }
         guard case .gaussian(_, _, _, let free) = head else { return RowMajor.join(networkPart) }

@@ -143,7 +143,7 @@ public struct MAMLTRPO: Sendable {
     /// - Returns: the rollout and the adapted parameters after each step.
     public func collect<Environment: VectorEnvironment>(
         task: Environment.Task, parameters: [Tensor<Float>], sampler: EpisodeSampler<Environment>,
-        stepSizes: [Float]? = nil, using rng: inout some RandomNumberGenerator
+        stepSizes: [Float]? = nil, using rng: inout SplitMix64
     ) throws -> (rollout: TaskRollout<Float>, adapted: [[Tensor<Float>]]) {
         let h = hyperparameters
         let alphas = stepSizes ?? h.innerStepSizes() as [Float]

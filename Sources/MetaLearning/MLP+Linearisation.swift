@@ -36,6 +36,11 @@ extension MLP {
         let rows: Int
         /// W_k, `[in, out]` row-major.
         let weights: [[Scalar]]
+        /// W_kᵀ, `[out, in]` row-major, for the backward passes' products with Wᵀ: as a plain
+        /// product (NN) rather than a transposed one (NT), OpenBLAS takes its unpacked small-matrix
+        /// path for row blocks (its column-major TN kernel, which NT becomes, packs both operands
+        /// once M·N > 1200).
+        let transposedWeights: [[Scalar]]
         /// x_k, the input of layer k: the observations, then each hidden activation.
         let layerInputs: [[Scalar]]
         /// The network's output, `[rows, out]`.
@@ -67,8 +72,11 @@ extension MLP {
                 inputs.append(RowMajor.map(z.scalars) { $0 > 0 ? $0 : 0 })
             }
         }
-        return Linearisation(layerSizes: layerSizes, activation: activation, rows: rows,
-                             weights: stride(from: 0, to: parameters.count, by: 2).map { parameters[$0].scalars },
+        let weights = stride(from: 0, to: parameters.count, by: 2).map { parameters[$0].scalars }
+        return Linearisation(layerSizes: layerSizes, activation: activation, rows: rows, weights: weights,
+                             transposedWeights: weights.indices.map {
+                                 RowMajor.transpose(weights[$0], rows: layerSizes[$0], columns: layerSizes[$0 + 1])
+                             },
                              layerInputs: inputs, output: output,
                              ones: [Scalar](repeating: 1, count: rows))
     }
@@ -87,6 +95,7 @@ extension MLP.Linearisation {
     /// product streaming whole batch-sized matrices from memory.
     func rows(_ range: Range<Int>) -> Self {
         Self(layerSizes: layerSizes, activation: activation, rows: range.count, weights: weights,
+             transposedWeights: transposedWeights,
              layerInputs: layerInputs.map { RowMajor.rows(range, of: $0, rowCount: rows) },
              output: RowMajor.rows(range, of: output, rowCount: rows),
              ones: [Scalar](repeating: 1, count: range.count))
@@ -167,7 +176,7 @@ extension MLP.Linearisation {
             gradient[2 * layer] = RowMajor.product(layerInputs[layer], delta, m: fanIn, n: fanOut, k: rows, transposingA: true)
             gradient[2 * layer + 1] = RowMajor.columnSums(delta, ones: ones, columns: fanOut)
             guard layer > 0 else { break }
-            var e = RowMajor.product(delta, weights[layer], m: rows, n: fanIn, k: fanOut, transposingB: true)
+            var e = RowMajor.product(delta, transposedWeights[layer], m: rows, n: fanIn, k: fanOut)
             if keepingAdjoints { hiddenAdjoints[layer - 1] = e }
             switch activation {
             case .tanh: RowMajor.multiply(&e, bySlopeOf: layerInputs[layer], Self.tanhSlope)
@@ -178,31 +187,33 @@ extension MLP.Linearisation {
         return (gradient, keepingAdjoints ? Adjoints(hidden: hiddenAdjoints, output: outputAdjoint) : nil)
     }
 
+    /// V_kᵀ of each layer's weight direction V_k in `direction` (`[V₁, v₁, …]`), for
+    /// `secondOrderBackward`'s products with it: transposed once per direction, not per row block.
+    func transposedWeights(of direction: [[Scalar]]) -> [[Scalar]] {
+        (0..<layerCount).map { RowMajor.transpose(direction[2 * $0], rows: layerSizes[$0], columns: layerSizes[$0 + 1]) }
+    }
+
     /// The tangent of the backward pass along a parameter direction: (∇_θ L)˙, which is H·v when
     /// the gradient is ∇L. `adjoints` are those of the backward pass at this point, `tangents`
-    /// the forward tangents along `direction`, and `outputAdjointTangent` the tangent of ∂L/∂output
-    /// (which the loss on top of the network supplies).
+    /// the forward tangents along `direction`, `transposedDirection` its V_kᵀ
+    /// (`transposedWeights(of:)`), and `outputAdjointTangent` the tangent of ∂L/∂output (which
+    /// the loss on top of the network supplies).
     ///
     /// (∇W_k)˙ = x_kᵀ·δ̇_k + ẋ_kᵀ·δ_k, (∇b_k)˙ = Σ_rows δ̇_k, ė_{k−1} = δ̇_k·W_kᵀ + δ_k·V_kᵀ and
-    /// δ̇_{k−1} = ė_{k−1}·act′ + e_{k−1}·act″·ż_{k−1}.
+    /// δ̇_{k−1} = ė_{k−1}·act′ + e_{k−1}·act″·ż_{k−1}; δ_{k−1} = e_{k−1}·act′ is formed in the same
+    /// pass over e_{k−1} and h_{k−1}.
     /// - Complexity: four products per layer after the first, two for the first.
     @specialized(where Scalar == Float)
     func secondOrderBackward(
-        adjoints: Adjoints, tangents: Tangents, outputAdjointTangent: [Scalar], direction: [[Scalar]]
+        adjoints: Adjoints, tangents: Tangents, outputAdjointTangent: [Scalar], direction: [[Scalar]],
+        transposedDirection: [[Scalar]]
     ) -> [[Scalar]] {
         var result = [[Scalar]](repeating: [], count: 2 * layerCount)
         var deltaDot = outputAdjointTangent
+        // δ_k: the output adjoint for the last layer, e_k·act′ for a hidden one.
+        var delta = adjoints.output
         for layer in (0..<layerCount).reversed() {
             let (fanIn, fanOut) = (layerSizes[layer], layerSizes[layer + 1])
-            // δ_k: the output adjoint for the last layer, e_k·act′ for a hidden one.
-            var delta = adjoints.output
-            if layer < layerCount - 1 {
-                delta = adjoints.hidden[layer]
-                switch activation {
-                case .tanh: RowMajor.multiply(&delta, bySlopeOf: layerInputs[layer + 1], Self.tanhSlope)
-                case .relu: RowMajor.multiply(&delta, bySlopeOf: layerInputs[layer + 1], Self.reluSlope)
-                }
-            }
             var weightPart = RowMajor.product(layerInputs[layer], deltaDot, m: fanIn, n: fanOut, k: rows, transposingA: true)
             if layer > 0 {
                 RowMajor.multiply(tangents.hidden[layer - 1], delta, into: &weightPart, m: fanIn, n: fanOut, k: rows,
@@ -211,16 +222,17 @@ extension MLP.Linearisation {
             result[2 * layer] = weightPart
             result[2 * layer + 1] = RowMajor.columnSums(deltaDot, ones: ones, columns: fanOut)
             guard layer > 0 else { break }
-            var eDot = RowMajor.product(deltaDot, weights[layer], m: rows, n: fanIn, k: fanOut, transposingB: true)
-            RowMajor.multiply(delta, direction[2 * layer], into: &eDot, m: rows, n: fanIn, k: fanOut,
-                              transposingB: true)
-            let h = layerInputs[layer]
+            var eDot = RowMajor.product(deltaDot, transposedWeights[layer], m: rows, n: fanIn, k: fanOut)
+            RowMajor.multiply(delta, transposedDirection[layer], into: &eDot, m: rows, n: fanIn, k: fanOut)
+            let (h, e) = (layerInputs[layer], adjoints.hidden[layer - 1])
             switch activation {
             case .tanh:
-                RowMajor.multiply(&eDot, bySlopeOf: h, Self.tanhSlope, addingCurvatureOf: adjoints.hidden[layer - 1],
-                                  times: tangents.hidden[layer - 1])
+                delta = RowMajor.multiply(&eDot, bySlopeOf: h, Self.tanhSlope, addingCurvatureOf: e,
+                                          times: tangents.hidden[layer - 1])
             case .relu:
                 RowMajor.multiply(&eDot, bySlopeOf: h, Self.reluSlope)
+                delta = e
+                RowMajor.multiply(&delta, bySlopeOf: h, Self.reluSlope)
             }
             deltaDot = eDot
         }
@@ -238,6 +250,17 @@ enum RowMajor {
             defer { start += count }
             return Array(vector.scalars[start..<(start + count)])
         }
+    }
+
+    /// The `columns × rows` transpose of a `rows × columns` row-major matrix.
+    static func transpose<S>(_ matrix: [S], rows: Int, columns: Int) -> [S] {
+        precondition(matrix.count == rows * columns, "transposing \(matrix.count) values as \(rows) × \(columns)")
+        guard let first = matrix.first else { return [] }
+        var result = [S](repeating: first, count: matrix.count)
+        for r in 0..<rows {
+            for c in 0..<columns { result[c * rows + r] = matrix[r * columns + c] }
+        }
+        return result
     }
 
     /// Rows `range` of a row-major matrix of `rowCount` rows (an empty matrix stays empty).
@@ -354,20 +377,28 @@ enum RowMajor {
 
     /// x ← x ⊙ tanh′ + (−2·e·h) ⊙ ḣ elementwise, tanh′ = slope(h): the tangent of the adjoint
     /// e ⊙ tanh′(z) of a tanh layer with output h, adjoint e and output tangent ḣ.
+    /// - Returns: the adjoint e ⊙ tanh′ itself, from the same pass over e and h.
     @inline(__always)
     static func multiply<S: TensorScalar>(
         _ x: inout [S], bySlopeOf h: [S], _ slope: (S) -> S, addingCurvatureOf e: [S], times hDot: [S]
-    ) {
+    ) -> [S] {
         precondition(h.count == x.count && e.count == x.count && hDot.count == x.count,
                      "x ⊙ slope(h) − 2·e·h ⊙ ḣ of \(x.count), \(h.count), \(e.count), \(hDot.count) values")
-        x.withUnsafeMutableBufferPointer { px in
-            h.withUnsafeBufferPointer { ph in
-                e.withUnsafeBufferPointer { pe in
-                    hDot.withUnsafeBufferPointer { pd in
-                        for i in 0..<px.count { px[i] = px[i] * slope(ph[i]) + -2 * pe[i] * ph[i] * pd[i] }
+        return [S](unsafeUninitializedCapacity: x.count) { adjoint, initialized in
+            x.withUnsafeMutableBufferPointer { px in
+                h.withUnsafeBufferPointer { ph in
+                    e.withUnsafeBufferPointer { pe in
+                        hDot.withUnsafeBufferPointer { pd in
+                            for i in 0..<px.count {
+                                let s = slope(ph[i])
+                                adjoint[i] = pe[i] * s
+                                px[i] = px[i] * s + -2 * pe[i] * ph[i] * pd[i]
+                            }
+                        }
                     }
                 }
             }
+            initialized = x.count
         }
     }
 

@@ -114,7 +114,7 @@ public enum Policy: Sendable, Equatable {
 
     /// Actions drawn from π(·|s), `rows × actionSize` floats.
     public func sampleActions(
-        observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout some RandomNumberGenerator
+        observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> [Float] {
         switch self {
         case .gaussian(let p): p.sampleActions(observations: observations, rows: rows, parameters: parameters, using: &rng)

@@ -133,6 +133,13 @@ struct InnerLossCurvatureTests {
         #expect(RowMajor.rowBlocks(2000, maximum: 244).count == 9)
     }
 
+    @Test func transposeSwapsRowsAndColumns() {
+        // [[1, 2, 3], [4, 5, 6]] is 2 × 3; its transpose [[1, 4], [2, 5], [3, 6]] is 3 × 2.
+        #expect(RowMajor.transpose([1, 2, 3, 4, 5, 6] as [Float], rows: 2, columns: 3) == [1, 4, 2, 5, 3, 6])
+        #expect(RowMajor.transpose([7, 8, 9] as [Float], rows: 1, columns: 3) == [7, 8, 9])
+        #expect(RowMajor.transpose([] as [Float], rows: 0, columns: 4) == [])
+    }
+
     /// The adaptation without a graph takes the same step as the one with it.
     @Test func plainAdaptationMatchesTheRecordedOne() throws {
         let (policy, theta, batch) = try Self.fixture(Self.cases[0])
