@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs independent pieces of work (the tasks of a meta-batch) on several threads.
 ///
@@ -12,10 +13,14 @@ public enum Parallel {
             return try (0..<count).map(body)
         }
         let slots = ResultSlots<T>(count: count)
-        let workers = Swift.min(threads, count)
-        // Worker w takes indices w, w + workers, …: a fixed assignment, no shared counter.
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: count, by: workers) {
+        // Each worker takes the next index not yet taken, so a core that a neighbouring process
+        // slows down takes fewer pieces instead of holding up the rest; which worker computes an
+        // index does not change its result.
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: Swift.min(threads, count)) { _ in
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < count else { return }
                 slots.store(Result { try body(index) }, at: index)
             }
         }
