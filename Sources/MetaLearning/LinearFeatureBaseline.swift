@@ -36,22 +36,30 @@ public struct LinearFeatureBaseline: Sendable, Equatable {
     public func features(of batch: EpisodeBatch) -> [Double] {
         precondition(batch.observationSize == observationSize,
                      "a baseline for observations of size \(observationSize) got \(batch.observationSize)")
-        var phi = [Double]()
-        phi.reserveCapacity(batch.stepCount * featureCount)
-        var row = 0
-        for length in batch.lengths {
-            for t in 0..<length {
-                let o = batch.observations[(row * observationSize)..<((row + 1) * observationSize)].map {
-                    Swift.min(Swift.max(Double($0), -10), 10)
+        let n = featureCount, d = observationSize
+        // Written in place: building each row from small arrays allocated three of them per step,
+        // and the sampler fits and predicts on every batch.
+        return [Double](unsafeUninitializedCapacity: batch.stepCount * n) { phi, initialized in
+            var row = 0
+            for length in batch.lengths {
+                for t in 0..<length {
+                    let start = row * n
+                    for j in 0..<d {
+                        let o = Swift.min(Swift.max(Double(batch.observations[row * d + j]), -10), 10)
+                        phi[start + j] = o
+                        phi[start + d + j] = o * o
+                    }
+                    let time = Double(t) / 100
+                    phi[start + 2 * d] = time
+                    phi[start + 2 * d + 1] = time * time
+                    phi[start + 2 * d + 2] = time * time * time
+                    phi[start + 2 * d + 3] = 1
+                    row += 1
                 }
-                let time = Double(t) / 100
-                phi += o
-                phi += o.map { $0 * $0 }
-                phi += [time, time * time, time * time * time, 1]
-                row += 1
             }
+            precondition(row == batch.stepCount, "episode lengths sum to \(row), the batch holds \(batch.stepCount) steps")
+            initialized = batch.stepCount * n
         }
-        return phi
     }
 
     /// Fits the weights to `targets` (one per step, usually the discounted returns).
