@@ -37,8 +37,8 @@ public struct LinearFeatureBaseline: Sendable, Equatable {
         precondition(batch.observationSize == observationSize,
                      "a baseline for observations of size \(observationSize) got \(batch.observationSize)")
         let n = featureCount, d = observationSize
-        // Written in place: building each row from small arrays allocated three of them per step,
-        // and the sampler fits and predicts on every batch.
+        // Written in place rather than appended from small arrays (three allocations per step):
+        // the sampler fits and predicts on every batch it draws.
         return [Double](unsafeUninitializedCapacity: batch.stepCount * n) { phi, initialized in
             var row = 0
             for length in batch.lengths {
