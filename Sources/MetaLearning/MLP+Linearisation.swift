@@ -189,8 +189,11 @@ extension MLP.Linearisation {
 
     /// V_kᵀ of each layer's weight direction V_k in `direction` (`[V₁, v₁, …]`), for
     /// `secondOrderBackward`'s products with it: transposed once per direction, not per row block.
+    /// The first layer's is left empty: the pass ends at that layer's weights, before ė₀.
     func transposedWeights(of direction: [[Scalar]]) -> [[Scalar]] {
-        (0..<layerCount).map { RowMajor.transpose(direction[2 * $0], rows: layerSizes[$0], columns: layerSizes[$0 + 1]) }
+        (0..<layerCount).map { layer in
+            layer == 0 ? [] : RowMajor.transpose(direction[2 * layer], rows: layerSizes[layer], columns: layerSizes[layer + 1])
+        }
     }
 
     /// The tangent of the backward pass along a parameter direction: (∇_θ L)˙, which is H·v when
