@@ -68,7 +68,7 @@ MUTATIONS = [
     (M+'MLP+Linearisation.swift', "RowMajor.multiply(delta, transposedDirection[layer], into: &eDot, m: rows, n: fanIn, k: fanOut)", "", "second order: adjoint times weight direction"),
     (M+'MLP+Linearisation.swift', "px[i] = px[i] * s + -2 * pe[i] * ph[i] * pd[i]", "px[i] = px[i] * s", "second order: activation curvature"),
     (M+'MLP+Linearisation.swift', "adjoint[i] = pe[i] * s", "adjoint[i] = pe[i]", "second order: hidden δ from its adjoint"),
-    (M+'MLP+Linearisation.swift', "for c in 0..<columns { result[c * rows + r] = matrix[r * columns + c] }", "for c in 0..<columns { result[r * columns + c] = matrix[r * columns + c] }", "backward passes: Wᵀ and Vᵀ transposed"),
+    (M+'MLP+Linearisation.swift', "Tensor(shape: [rows, columns], scalars: matrix).transposed().scalars", "matrix", "backward passes: Wᵀ and Vᵀ transposed"),
     (M+'MLP+Linearisation.swift', "result[2 * layer + 1] = RowMajor.columnSums(deltaDot, ones: ones, columns: fanOut)", "result[2 * layer + 1] = [Scalar](repeating: 0, count: fanOut)", "second order: bias"),
     (M+'InnerLossCurvature.swift', "outputAdjoint[i] = -c[r] * u[i] * inverseStd[j]", "outputAdjoint[i] = -c[r] * u[i]", "gaussian gradient 1/σ"),
     (M+'InnerLossCurvature.swift', "logStdGradient[j] -= c[r] * (u[i] * u[i] - 1)", "logStdGradient[j] -= c[r] * u[i] * u[i]", "gaussian log σ gradient"),

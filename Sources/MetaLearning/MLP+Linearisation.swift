@@ -256,14 +256,8 @@ enum RowMajor {
     }
 
     /// The `columns × rows` transpose of a `rows × columns` row-major matrix.
-    static func transpose<S>(_ matrix: [S], rows: Int, columns: Int) -> [S] {
-        precondition(matrix.count == rows * columns, "transposing \(matrix.count) values as \(rows) × \(columns)")
-        guard let first = matrix.first else { return [] }
-        var result = [S](repeating: first, count: matrix.count)
-        for r in 0..<rows {
-            for c in 0..<columns { result[c * rows + r] = matrix[r * columns + c] }
-        }
-        return result
+    static func transpose<S: TensorScalar>(_ matrix: [S], rows: Int, columns: Int) -> [S] {
+        Tensor(shape: [rows, columns], scalars: matrix).transposed().scalars
     }
 
     /// Rows `range` of a row-major matrix of `rowCount` rows (an empty matrix stays empty).
