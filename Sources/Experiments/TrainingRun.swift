@@ -37,11 +37,18 @@ public struct TrainingRun {
     }
 
     /// Continues the run in `directory` from its checkpoint, with `iterations` as the new total if
-    /// given and the thread count of this machine.
+    /// given (not fewer than those done) and the thread count of this machine.
     public static func resume(directory: URL, iterations: Int? = nil, threads: Int? = nil) throws -> TrainingRun {
         let checkpoint = try Checkpoint.load(from: directory)
         var configuration = checkpoint.manifest.configuration
-        if let iterations { configuration.iterations = iterations }
+        if let iterations {
+            let done = checkpoint.manifest.iteration
+            guard iterations >= done else {
+                throw RunError.invalidConfiguration(
+                    key: "iterations", reason: "\(directory.relativePath) has completed \(done) iterations; a resumed run needs a total of at least \(done), got \(iterations)")
+            }
+            configuration.iterations = iterations
+        }
         if let threads { configuration.threads = threads }
         try configuration.validate()
         let manifest = checkpoint.manifest

@@ -73,7 +73,7 @@ struct TrainCommand: ParsableCommand {
     var out: String?
     @Option(help: "A TOML file of settings (the format of a run's config.toml).")
     var config: String?
-    @Option(help: "Continue the run in this directory from its checkpoint.")
+    @Option(help: "Continue the run in this directory from its checkpoint, with its own settings; only --iterations (a new total) and --threads may be given with it.")
     var resume: String?
 
     func validate() throws {
@@ -82,6 +82,25 @@ struct TrainCommand: ParsableCommand {
         }
         if resume != nil && spec != nil { throw ValidationError("--resume continues a run with its own spec; do not give one") }
         if resume != nil && config != nil { throw ValidationError("--resume continues a run with its own settings; do not give --config") }
+        if resume != nil && !settingsOfANewRun.isEmpty {
+            // Silently ignoring them would let `--resume runs/a --out runs/b` extend runs/a.
+            throw ValidationError("""
+                --resume continues a run with its own settings; only --iterations and --threads may change \
+                (got \(settingsOfANewRun.joined(separator: ", ")))
+                """)
+        }
+    }
+
+    /// The flags given that only a new run can take.
+    private var settingsOfANewRun: [String] {
+        let given: [(String, Bool)] = [
+            ("--algo", algorithm != nil), ("--meta-batch-size", metaBatchSize != nil),
+            ("--fast-batch-size", fastBatchSize != nil), ("--fast-lr", fastLr != nil), ("--inner-steps", innerSteps != nil),
+            ("--halve-step", halveStep), ("--outer-loss", outerLoss != nil), ("--first-order", firstOrder),
+            ("--estimator", estimator != nil), ("--hidden", hidden != nil), ("--activation", activation != nil),
+            ("--max-kl", maxKl != nil), ("--weighting", weighting != nil), ("--seed", seed != nil), ("--out", out != nil),
+        ]
+        return given.filter(\.1).map(\.0)
     }
 
     func resolvedConfiguration() throws -> TrainingConfiguration {
@@ -145,6 +164,10 @@ struct TrainCommand: ParsableCommand {
             run = try TrainingRun.start(configuration: configuration, spec: loaded, directory: directory)
         }
         let total = run.trainer.configuration.iterations
+        guard run.trainer.iteration < total else {
+            print("\(run.directory.relativePath): all \(total) iterations are done; pass --iterations N (more than \(total)) to continue")
+            return
+        }
         var progress = ProgressDisplay(total: total, label: "\(run.spec.name) \(run.trainer.configuration.algorithm)")
         progress.start(at: run.trainer.iteration, directory: run.directory.relativePath)
         try run.run { progress.update($0) }

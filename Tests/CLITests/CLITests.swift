@@ -57,6 +57,32 @@ struct CLITests {
         #expect(try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors")) == before)
     }
 
+    /// `--resume` takes only --iterations and --threads: any other setting is refused before
+    /// anything is written (`--out` with `--resume` would otherwise extend the old run in place).
+    @Test func resumeRefusesNewSettingsAndSaysWhenARunIsDone() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-resume-\(UUID().uuidString)")
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-resume-other-\(UUID().uuidString)")
+        defer { [directory, other].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let train = try metarl("train", "navigation", "--iterations", "1", "--meta-batch-size", "2",
+                               "--fast-batch-size", "2", "--hidden", "8", "--out", directory.path)
+        #expect(train.status == 0, "\(train.error)")
+        let checkpoint = directory.appendingPathComponent("checkpoint.safetensors")
+        let before = try Data(contentsOf: checkpoint)
+
+        let changed = try metarl("train", "--resume", directory.path, "--iterations", "2", "--hidden", "16", "--out", other.path)
+        #expect(changed.status == 2)
+        #expect(changed.error.contains("--hidden, --out"), "\(changed.error)")
+        let shorter = try metarl("train", "--resume", directory.path, "--iterations", "0")
+        #expect(shorter.status == 2 && shorter.error.contains("iterations"), "\(shorter.error)")
+        let done = try metarl("train", "--resume", directory.path)
+        #expect(done.status == 0 && done.output.contains("all 1 iterations are done"), "\(done.output)")
+        #expect(try Data(contentsOf: checkpoint) == before)
+        #expect(!FileManager.default.fileExists(atPath: other.path))
+
+        let more = try metarl("train", "--resume", directory.path, "--iterations", "2", "--threads", "1")
+        #expect(more.status == 0 && more.output.contains("iteration 2/2"), "\(more.error)")
+    }
+
     /// `--step-sizes α,α/2` is the default schedule written out; other schedules give other numbers,
     /// and a list that disagrees with `--steps` is refused.
     @Test func evalTakesAStepSchedule() throws {

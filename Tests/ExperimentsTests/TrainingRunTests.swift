@@ -48,6 +48,23 @@ struct TrainingRunTests {
                 == Data(contentsOf: resumed.appendingPathComponent("checkpoint.safetensors")))
     }
 
+    /// A resumed run may add iterations, never take back ones done.
+    @Test func aResumedRunCannotEndBeforeWhereItStands() throws {
+        let directory = temporaryDirectory("shorter")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (c, spec) = Self.smallRun(iterations: 2)
+        var run = try TrainingRun.start(configuration: c, spec: spec, directory: directory)
+        try run.run()
+        #expect(throws: RunError.self) { try TrainingRun.resume(directory: directory, iterations: 1) }
+        do {
+            _ = try TrainingRun.resume(directory: directory, iterations: 1)
+        } catch let error as RunError {
+            guard case .invalidConfiguration(let key, let reason) = error else { Issue.record("\(error)"); return }
+            #expect(key == "iterations" && reason.contains("has completed 2 iterations"))
+        }
+        #expect(try TrainingRun.resume(directory: directory, iterations: 2).trainer.iteration == 2)
+    }
+
     @Test func theThreadCountDoesNotChangeTheNumbers() throws {
         let one = temporaryDirectory("one"), two = temporaryDirectory("two")
         defer { [one, two].forEach { try? FileManager.default.removeItem(at: $0) } }
