@@ -44,8 +44,10 @@ public struct TrainingRun {
         if let iterations {
             let done = checkpoint.manifest.iteration
             guard iterations >= done else {
-                throw RunError.invalidConfiguration(
-                    key: "iterations", reason: "\(directory.relativePath) has completed \(done) iterations; a resumed run needs a total of at least \(done), got \(iterations)")
+                throw RunError.invalidConfiguration(key: "iterations", reason: """
+                    \(directory.relativePath) has completed \(done) iterations; a resumed run needs a total of at least \
+                    \(done), got \(iterations)
+                    """)
             }
             configuration.iterations = iterations
         }

@@ -55,13 +55,9 @@ struct TrainingRunTests {
         let (c, spec) = Self.smallRun(iterations: 2)
         var run = try TrainingRun.start(configuration: c, spec: spec, directory: directory)
         try run.run()
-        #expect(throws: RunError.self) { try TrainingRun.resume(directory: directory, iterations: 1) }
-        do {
-            _ = try TrainingRun.resume(directory: directory, iterations: 1)
-        } catch let error as RunError {
-            guard case .invalidConfiguration(let key, let reason) = error else { Issue.record("\(error)"); return }
-            #expect(key == "iterations" && reason.contains("has completed 2 iterations"))
-        }
+        let error = #expect(throws: RunError.self) { try TrainingRun.resume(directory: directory, iterations: 1) }
+        guard case .invalidConfiguration(let key, let reason)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(key == "iterations" && reason.contains("has completed 2 iterations"))
         #expect(try TrainingRun.resume(directory: directory, iterations: 2).trainer.iteration == 2)
     }
 
