@@ -45,8 +45,11 @@ struct EvalCommand: ParsableCommand {
         """)
     var minSteps = 0
 
-    @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as the MAML paper's test protocol; --no-halve-step keeps α throughout.")
-    var halveStep = true
+    @Flag(name: .customLong("halve-step"), inversion: .prefixedNo, help: "α for the first step and α/2 after it, as the MAML paper's test protocol (default); --no-halve-step keeps α throughout.")
+    var halveStepFlag: Bool?
+
+    /// The step-size rule: halving unless --no-halve-step.
+    var halveStep: Bool { halveStepFlag ?? true }
 
     @Option(help: """
         The step size of each adaptation step, comma-separated (for example 0.1,0.025,0.025), \
@@ -72,8 +75,13 @@ struct EvalCommand: ParsableCommand {
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard minSteps >= 0 else { throw ValidationError("--min-steps must not be negative, got \(minSteps)") }
-        if let sizes = try explicitStepSizes(), let steps, steps != sizes.count {
-            throw ValidationError("--steps \(steps) and \(sizes.count) --step-sizes disagree; give one of them")
+        if let sizes = try explicitStepSizes() {
+            if let steps, steps != sizes.count {
+                throw ValidationError("--steps \(steps) and \(sizes.count) --step-sizes disagree; give one of them")
+            }
+            if halveStepFlag != nil {
+                throw ValidationError("--step-sizes sets every step's size; do not combine it with --halve-step or --no-halve-step")
+            }
         }
     }
 

@@ -84,7 +84,7 @@ struct CLITests {
     }
 
     /// `--step-sizes α,α/2` is the default schedule written out; other schedules give other numbers,
-    /// and a list that disagrees with `--steps` is refused.
+    /// and a list that disagrees with `--steps`, or comes with a halving rule, is refused.
     @Test func evalTakesAStepSchedule() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-steps-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -106,6 +106,9 @@ struct CLITests {
         #expect(try returns("--step-sizes", "0.1,0.4") != halving)
         let clash = try metarl("eval", directory.path, "--steps", "3", "--step-sizes", "0.1,0.05")
         #expect(clash.status == 2 && clash.error.contains("--steps 3 and 2 --step-sizes disagree"))
+        let rules = try metarl("eval", directory.path, "--step-sizes", "0.1,0.1", "--no-halve-step")
+        #expect(rules.status == 2 && rules.error.contains("do not combine it with --halve-step"))
+        #expect(try returns("--steps", "2", "--no-halve-step") == returns("--step-sizes", "0.1,0.1"))
         let bad = try metarl("eval", directory.path, "--step-sizes", "0.1,-1")
         #expect(bad.status == 2 && bad.error.contains("--step-sizes"))
         let badLoss = try metarl("train", "navigation", "--outer-loss", "sometimes")
