@@ -105,5 +105,19 @@ extension TrainingConfiguration {
         guard maml.backtrackRatio > 0 && maml.backtrackRatio < 1 else { throw fail("ls-backtrack-ratio", "must lie in (0, 1)") }
         guard !hidden.isEmpty, hidden.allSatisfy({ $0 >= 1 }) else { throw fail("hidden", "needs positive layer widths, got \(hidden)") }
         guard threads >= 1 else { throw fail("threads", "must be at least 1, got \(threads)") }
+        if algorithm == "pretrained" {
+            // The baseline trains without inner steps; only α (which evaluation adapts with) applies.
+            let defaults = MAMLTRPO.Hyperparameters()
+            let innerLoopSettings: [(String, Bool)] = [
+                ("inner-steps", maml.innerSteps != defaults.innerSteps),
+                ("halve-step", maml.halvesStepAfterFirst != defaults.halvesStepAfterFirst),
+                ("outer-loss", maml.outerLoss != defaults.outerLoss),
+                ("first-order", maml.firstOrder != defaults.firstOrder),
+                ("estimator", maml.innerObjective != defaults.innerObjective),
+            ]
+            if let (key, _) = innerLoopSettings.first(where: \.1) {
+                throw fail(key, "the pretrained baseline trains without inner steps, so this setting would do nothing")
+            }
+        }
     }
 }

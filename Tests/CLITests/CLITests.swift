@@ -128,6 +128,10 @@ struct CLITests {
         #expect(row[1] == row[2])
         let bad = try metarl("train", "navigation", "--algo", "reptile")
         #expect(bad.status == 2 && bad.error.contains("unknown algorithm \"reptile\""))
+        // Inner-loop settings would do nothing for it: refused, naming the setting.
+        let idle = try metarl("train", "navigation", "--algo", "pretrained", "--first-order", "--out", directory.path + "-idle")
+        #expect(idle.status == 2 && idle.error.contains("`first-order`: the pretrained baseline trains without inner steps"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "-idle"))
     }
 
     @Test func benchAutodiffPrintsTheJSONKeys() throws {
