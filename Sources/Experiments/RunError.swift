@@ -4,6 +4,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case runDirectoryNotEmpty(path: String)
     case missingFile(path: String)
     case corruptFile(path: String, reason: String)
+    /// A settings file that parses but does not say what it should (unknown keys, wrong types).
+    case invalidSettings(path: String, reason: String)
     case incompatibleCheckpoint(path: String, reason: String)
     case invalidConfiguration(key: String, reason: String)
 
@@ -13,6 +15,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case .runDirectoryNotEmpty(let path): "\(path) already holds a run; pass --resume \(path) to continue it, or choose another --out"
         case .missingFile(let path): "\(path): no such file"
         case .corruptFile(let path, let reason): "\(path): corrupt file: \(reason)"
+        case .invalidSettings(let path, let reason): "\(path): \(reason)"
         case .incompatibleCheckpoint(let path, let reason): "\(path): \(reason)"
         case .invalidConfiguration(let key, let reason): "configuration `\(key)`: \(reason)"
         }

@@ -1,3 +1,4 @@
+import Environments
 import Foundation
 import TOMLKit
 
@@ -11,7 +12,7 @@ extension TrainingConfiguration {
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw RunError.corruptFile(path: url.path, reason: "line \(error.source.begin.line): \(error.description)")
+            throw RunError.invalidSettings(path: url.path, reason: "line \(error.source.begin.line): \(error.description)")
         }
         // Start from the defaults and overlay the file, so that any subset of keys is accepted.
         let merged: TOMLTable = try TOMLEncoder().encode(TrainingConfiguration())
@@ -19,7 +20,8 @@ extension TrainingConfiguration {
             for key in source.keys {
                 let name = path.isEmpty ? key : "\(path).\(key)"
                 guard let existing = target[key] else {
-                    throw RunError.corruptFile(path: url.path, reason: "unknown key `\(name)`")
+                    throw RunError.invalidSettings(path: url.path, reason: "unknown key `\(name)`"
+                                                   + KeySuggestion.hint(for: key, among: target.keys))
                 }
                 if let sub = source[key]?.table, let targetSub = existing.table {
                     try overlay(sub, onto: targetSub, path: name)
@@ -33,16 +35,16 @@ extension TrainingConfiguration {
             return try TOMLDecoder().decode(TrainingConfiguration.self, from: merged)
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw RunError.corruptFile(path: url.path, reason: "key `\(key)`: expected \(type)")
+            throw RunError.invalidSettings(path: url.path, reason: "key `\(key)`: expected \(type)")
         } catch let DecodingError.keyNotFound(key, context) {
             // TOMLKit reports a value of the wrong type as a missing key.
             var keys = context.codingPath.map(\.stringValue)
             if keys.last != key.stringValue { keys.append(key.stringValue) }
             let path = keys.joined(separator: ".")
-            throw RunError.corruptFile(path: url.path, reason: "key `\(path)`: a value of the wrong type")
+            throw RunError.invalidSettings(path: url.path, reason: "key `\(path)`: a value of the wrong type")
         } catch let DecodingError.dataCorrupted(context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw RunError.corruptFile(path: url.path, reason: "key `\(key)`: \(context.debugDescription)")
+            throw RunError.invalidSettings(path: url.path, reason: "key `\(key)`: \(context.debugDescription)")
         }
     }
 }

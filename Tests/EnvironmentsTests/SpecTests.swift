@@ -53,7 +53,8 @@ struct SpecTests {
     static let invalid: [Invalid] = [
         .init(text: "goal = [0, 0]", key: nil, words: "missing `family`"),
         .init(text: "family = \"cart-pole\"\ngoal = [0, 0]", key: "family", words: "unknown family"),
-        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizn = 100", key: "horizn", words: "unknown key"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizn = 100", key: "horizn", words: "unknown key (did you mean `horizon`?)"),
+        .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nzoom = 2", key: "zoom", words: "unknown key"),
         .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizon = \"100\"", key: "horizon", words: "expected an integer, found the string"),
         .init(text: "family = \"point-robot\"\ngoal = [0, 0]\nhorizon = 0", key: "horizon", words: "at least 1"),
         .init(text: "family = \"point-robot\"", key: nil, words: "missing `goal`"),
@@ -102,5 +103,23 @@ struct SpecTests {
             (error as? SpecError)?.description.contains("presets: ") == true
                 && (error as? SpecError)?.description.contains("navigation") == true
         }
+    }
+}
+
+@Suite("Suggestions for unknown keys")
+struct KeySuggestionTests {
+    @Test func editDistanceCountsInsertionsDeletionsAndSubstitutions() {
+        #expect(KeySuggestion.editDistance(Array("kitten"), Array("sitting")) == 3)
+        #expect(KeySuggestion.editDistance(Array(""), Array("abc")) == 3)
+        #expect(KeySuggestion.editDistance(Array("horizn"), Array("horizon")) == 1)
+        #expect(KeySuggestion.editDistance(Array("same"), Array("same")) == 0)
+    }
+
+    @Test func onlyACloseKeyIsOffered() {
+        #expect(KeySuggestion.closest(to: "horizn", among: ["goal", "horizon", "start"]) == "horizon")
+        #expect(KeySuggestion.closest(to: "maxKl", among: ["maxKL", "discount"]) == "maxKL")
+        // Two edits in four letters: too far to be a typo.
+        #expect(KeySuggestion.closest(to: "step", among: ["seed", "spec"]) == nil)
+        #expect(KeySuggestion.hint(for: "zoom", among: ["goal", "horizon"]) == "")
     }
 }

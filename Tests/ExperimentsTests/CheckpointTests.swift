@@ -157,6 +157,9 @@ final class ConfigurationTests {
         #expect { try TrainingConfiguration.load(file: try write("[maml]\nmax_kl = 0.1\n")) } throws: {
             "\($0)".contains("unknown key `maml.max_kl`")
         }
+        #expect { try TrainingConfiguration.load(file: try write("iteration = 5\n")) } throws: {
+            "\($0)".hasSuffix("unknown key `iteration` (did you mean `iterations`?)")
+        }
         #expect { try TrainingConfiguration.load(file: try write("iterations = \"many\"\n")) } throws: {
             "\($0)".contains("key `iterations`")
         }

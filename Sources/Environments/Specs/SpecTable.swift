@@ -66,7 +66,8 @@ struct SpecTable {
     func finish() throws {
         let unknown = table.keys.filter { !read.contains($0) }.sorted()
         if let first = unknown.first {
-            throw error(first, "unknown key" + (unknown.count > 1 ? " (also: \(unknown.dropFirst().joined(separator: ", ")))" : ""))
+            throw error(first, "unknown key" + KeySuggestion.hint(for: first, among: read.filter { !contains($0) })
+                + (unknown.count > 1 ? " (also: \(unknown.dropFirst().joined(separator: ", ")))" : ""))
         }
     }
 
