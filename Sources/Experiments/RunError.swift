@@ -4,7 +4,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case runDirectoryNotEmpty(path: String)
     case missingFile(path: String)
     case corruptFile(path: String, reason: String)
-    /// A settings file that parses but does not say what it should (unknown keys, wrong types).
+    /// A settings file (`--config`) that cannot be used as written: a syntax error, an unknown key, a wrong type.
     case invalidSettings(path: String, reason: String)
     case incompatibleCheckpoint(path: String, reason: String)
     case invalidConfiguration(key: String, reason: String)
