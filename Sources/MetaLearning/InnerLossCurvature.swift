@@ -134,8 +134,7 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
             let adjointTangent = outputAdjointTangent(rows: rows, outputTangent: tangents.output, vLogStd: vLogStd,
                                                       logStdPart: &logStdPart)
             let part = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
-                                                   outputAdjointTangent: adjointTangent, direction: direction,
-                                                   transposedDirection: transposedDirection)
+                                                   outputAdjointTangent: adjointTangent, transposedDirection: transposedDirection)
             if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }
         guard case .gaussian(_, _, _, let free) = head else { return RowMajor.join(networkPart) }

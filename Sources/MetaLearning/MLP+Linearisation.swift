@@ -198,8 +198,8 @@ extension MLP.Linearisation {
 
     /// The tangent of the backward pass along a parameter direction: (∇_θ L)˙, which is H·v when
     /// the gradient is ∇L. `adjoints` are those of the backward pass at this point, `tangents`
-    /// the forward tangents along `direction`, `transposedDirection` its V_kᵀ
-    /// (`transposedWeights(of:)`), and `outputAdjointTangent` the tangent of ∂L/∂output (which
+    /// the forward tangents along a direction `[V₁, v₁, …]`, `transposedDirection` its V_kᵀ
+    /// (`transposedWeights(of:)`, all the pass needs of the direction itself), and `outputAdjointTangent` the tangent of ∂L/∂output (which
     /// the loss on top of the network supplies).
     ///
     /// (∇W_k)˙ = x_kᵀ·δ̇_k + ẋ_kᵀ·δ_k, (∇b_k)˙ = Σ_rows δ̇_k, ė_{k−1} = δ̇_k·W_kᵀ + δ_k·V_kᵀ and
@@ -208,8 +208,7 @@ extension MLP.Linearisation {
     /// - Complexity: four products per layer after the first, two for the first.
     @specialized(where Scalar == Float)
     func secondOrderBackward(
-        adjoints: Adjoints, tangents: Tangents, outputAdjointTangent: [Scalar], direction: [[Scalar]],
-        transposedDirection: [[Scalar]]
+        adjoints: Adjoints, tangents: Tangents, outputAdjointTangent: [Scalar], transposedDirection: [[Scalar]]
     ) -> [[Scalar]] {
         var result = [[Scalar]](repeating: [], count: 2 * layerCount)
         var deltaDot = outputAdjointTangent
