@@ -42,6 +42,8 @@ public struct TrainingBenchmark: Sendable {
 
     /// Runs `configuration.iterations` meta-iterations; every figure is the median over them.
     public func run(progress: (IterationReport) -> Void = { _ in }) throws -> Result {
+        try configuration.validate()
+        try configuration.checkMemory(for: family)
         var trainer = MetaTrainer(configuration: configuration, family: family)
         var reports: [IterationReport] = []
         var stepsPerSecond: [Double] = []

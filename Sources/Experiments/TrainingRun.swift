@@ -18,6 +18,7 @@ public struct TrainingRun {
     /// Prepares a new run in `directory`, which must not exist yet or be empty.
     public static func start(configuration: TrainingConfiguration, spec: EnvironmentSpec, directory: URL) throws -> TrainingRun {
         try configuration.validate()
+        try configuration.checkMemory(for: spec.family)
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
@@ -80,31 +81,46 @@ public struct TrainingRun {
 }
 
 extension TrainingConfiguration {
+    /// The largest count any size setting may have (tasks, episodes, layer widths, iterations):
+    /// beyond it a value is a typo, and the memory check below catches what fits under it.
+    public static let largestCount = 1_000_000
+
     /// The configuration as TOML, as written to `config.toml`.
     public func tomlText() throws -> String {
         let table: TOMLTable = try TOMLEncoder().encode(self)
         return "# The resolved configuration of this run (defaults, then --config, then flags).\n" + table.convert(to: .toml) + "\n"
     }
 
-    /// Rejects values no run can use, naming the setting.
+    /// Rejects values no run can use, naming the setting: every number finite and in its range.
     public func validate() throws {
         func fail(_ key: String, _ reason: String) -> RunError { .invalidConfiguration(key: key, reason: reason) }
         guard Self.algorithms.contains(algorithm) else {
             throw fail("algorithm", "unknown algorithm \"\(algorithm)\"; available: \(Self.algorithms.joined(separator: ", "))")
         }
-        guard iterations >= 0 else { throw fail("iterations", "must not be negative, got \(iterations)") }
-        guard metaBatchSize >= 1 else { throw fail("meta-batch-size", "needs at least one task, got \(metaBatchSize)") }
-        guard fastBatchSize >= 1 else { throw fail("fast-batch-size", "needs at least one episode, got \(fastBatchSize)") }
-        guard maml.innerStepSize > 0, maml.innerStepSize.isFinite else { throw fail("fast-lr", "must be positive, got \(maml.innerStepSize)") }
-        guard maml.innerSteps >= 1 else { throw fail("inner-steps", "must be at least 1, got \(maml.innerSteps)") }
-        guard maml.maxKL > 0 else { throw fail("max-kl", "must be positive, got \(maml.maxKL)") }
-        guard (0...1).contains(maml.discount) else { throw fail("discount", "must lie in [0, 1], got \(maml.discount)") }
-        guard (0...1).contains(maml.gaeLambda) else { throw fail("gae-lambda", "must lie in [0, 1], got \(maml.gaeLambda)") }
-        guard maml.conjugateGradientIterations >= 1 else { throw fail("cg-iters", "must be at least 1") }
-        guard maml.lineSearchSteps >= 1 else { throw fail("ls-max-steps", "must be at least 1") }
-        guard maml.backtrackRatio > 0 && maml.backtrackRatio < 1 else { throw fail("ls-backtrack-ratio", "must lie in (0, 1)") }
-        guard !hidden.isEmpty, hidden.allSatisfy({ $0 >= 1 }) else { throw fail("hidden", "needs positive layer widths, got \(hidden)") }
-        guard threads >= 1 else { throw fail("threads", "must be at least 1, got \(threads)") }
+        func require(_ value: Double, _ key: String, in range: ClosedRange<Double>, open lower: Bool = false, _ meaning: String) throws {
+            guard value.isFinite else { throw fail(key, "must be a finite number, got \(value)") }
+            guard range.contains(value), !(lower && value == range.lowerBound) else { throw fail(key, "\(meaning), got \(value)") }
+        }
+        func require(_ value: Int, _ key: String, in range: ClosedRange<Int>, _ meaning: String) throws {
+            guard range.contains(value) else { throw fail(key, "\(meaning), got \(value)") }
+        }
+        try require(iterations, "iterations", in: 0...Self.largestCount, "must lie in 0…\(Self.largestCount)")
+        try require(metaBatchSize, "meta-batch-size", in: 1...Self.largestCount, "needs 1…\(Self.largestCount) tasks")
+        try require(fastBatchSize, "fast-batch-size", in: 1...Self.largestCount, "needs 1…\(Self.largestCount) episodes")
+        try require(maml.innerStepSize, "fast-lr", in: 0...1e6, open: true, "must be positive and at most 10⁶")
+        try require(maml.innerSteps, "inner-steps", in: 1...1000, "must lie in 1…1000")
+        try require(maml.maxKL, "max-kl", in: 0...1e6, open: true, "must be positive and at most 10⁶")
+        try require(maml.discount, "discount", in: 0...1, "must lie in [0, 1]")
+        try require(maml.gaeLambda, "gae-lambda", in: 0...1, "must lie in [0, 1]")
+        try require(maml.conjugateGradientIterations, "cg-iters", in: 1...10_000, "must lie in 1…10000")
+        try require(maml.conjugateGradientDamping, "cg-damping", in: 0...1e6, "must lie in [0, 10⁶]")
+        try require(maml.lineSearchSteps, "ls-max-steps", in: 1...1000, "must lie in 1…1000")
+        try require(maml.backtrackRatio, "ls-backtrack-ratio", in: 0...1, open: true, "must lie in (0, 1)")
+        guard maml.backtrackRatio < 1 else { throw fail("ls-backtrack-ratio", "must lie in (0, 1), got \(maml.backtrackRatio)") }
+        guard !hidden.isEmpty, hidden.allSatisfy({ (1...Self.largestCount).contains($0) }) else {
+            throw fail("hidden", "needs layer widths in 1…\(Self.largestCount), got \(hidden)")
+        }
+        try require(threads, "threads", in: 1...256, "must lie in 1…256")
         if algorithm == "pretrained" {
             // The baseline trains without inner steps; only α (which evaluation adapts with) applies.
             let defaults = MAMLTRPO.Hyperparameters()

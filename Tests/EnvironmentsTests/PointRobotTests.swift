@@ -87,15 +87,97 @@ struct PointRobotTests {
         #expect(abs(Double(steps[0].rewards[0]) - (-0.05 + 2 - 0.1)) < 1e-6)
     }
 
-    @Test func obstaclesBlockMovesIntoThem() {
+    @Test func aMoveIntoADiscStopsAtTheContactPoint() {
         var family = PointRobotFamily.navigation
         family.termination = .never
         let wall = CircleObstacle(center: Point2(0.2, 0), radius: 0.05)
         let task = PointRobotTask(goal: Point2(0.5, 0), obstacles: [wall])
-        let steps = rollout(family, task, [[0.1, 0], [0.1, 0], [0, 0.1]])
+        let steps = rollout(family, task, [[0.1, 0], [0.1, 0], [0.1, 0], [0, 0.1], [-0.1, 0]])
         #expect(steps[0].observations == [0.1, 0])
-        #expect(steps[1].observations == [0.1, 0])   // (0.2, 0) is inside the disc: stays
-        #expect(steps[2].observations == [0.1, 0.1])
+        #expect(abs(steps[1].observations[0] - 0.15) < 1e-6 && steps[1].observations[1] == 0)  // touches the disc
+        #expect(abs(steps[2].observations[0] - 0.15) < 1e-6)   // pushing on from the contact point: stays
+        #expect(abs(steps[3].observations[1] - 0.1) < 1e-6)    // sliding off along the tangent is free
+        #expect(abs(steps[4].observations[0] - 0.05) < 1e-6)   // and so is backing away
+    }
+
+    /// The bug this guards against: a disc thinner than one step used to be walked through,
+    /// because only the end of a move was tested.
+    @Test func aDiscThinnerThanOneStepBlocksTheDiagonalAcrossIt() {
+        var family = PointRobotFamily.navigation
+        family.termination = .never
+        let disc = CircleObstacle(center: Point2(0.05, 0.05), radius: 0.05)
+        let task = PointRobotTask(goal: Point2(0.5, 0.5), obstacles: [disc])
+        let steps = rollout(family, task, [[0.1, 0.1], [0.1, 0.1]])
+        // The diagonal meets the circle at t·0.1 = 0.05 − 0.05/√2 on each axis.
+        let contact = Float(0.05 - 0.05 / 2.0.squareRoot())
+        for step in steps {
+            #expect(abs(step.observations[0] - contact) < 1e-6 && abs(step.observations[1] - contact) < 1e-6,
+                    "stopped at \(step.observations), the contact point is (\(contact), \(contact))")
+        }
+    }
+
+    @Test func momentumLosesItsVelocityOnContact() {
+        var family = PointRobotFamily.navigation
+        family.dynamics = .momentum
+        family.termination = .never
+        let task = PointRobotTask(goal: Point2(1, 0), obstacles: [CircleObstacle(center: Point2(0.3, 0), radius: 0.1)])
+        let steps = rollout(family, task, [[0.1, 0], [0.1, 0], [0, 0]])
+        // x = 0.1 (v 0.1), then the move of 0.2 stops at 0.2 with v = 0; no push: stays.
+        #expect(zip(steps[1].observations, [0.2, 0, 0, 0]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(steps[1].observations)")
+        #expect(zip(steps[2].observations, [0.2, 0, 0, 0]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(steps[2].observations)")
+    }
+
+    /// Many random policies, tasks and dynamics: no segment of any trajectory comes closer to a
+    /// disc's centre than its radius.
+    @Test(arguments: [PointRobotFamily.Dynamics.velocity, .momentum])
+    func noTrajectorySegmentEverMeetsADisc(dynamics: PointRobotFamily.Dynamics) {
+        var family = PointRobotFamily.navigation
+        family.dynamics = dynamics
+        family.damping = .uniform(lower: 0, upper: 0.2)
+        family.drift = .uniformBox(lower: Point2(-0.03, -0.03), upper: Point2(0.03, 0.03))
+        family.termination = .never
+        family.horizon = 60
+        family.obstacles = .random(count: 6, radius: .uniform(lower: 0.01, upper: 0.12),
+                                   lower: Point2(-0.5, -0.5), upper: Point2(0.5, 0.5))
+        var closest = Double.infinity
+        for seed in 0..<40 {
+            var rng = RandomStream.derive(seed: UInt64(seed), purpose: .testFixture)
+            let count = 16
+            let tasks = family.sampleTasks(count: count, using: &rng)
+            var batch = PointRobotBatch(family: family, count: count)
+            var buffers = batch.makeBuffers()
+            batch.reset(tasks: tasks, seeds: [UInt64](repeating: 0, count: count), into: &buffers)
+            // Each robot follows a drift of its own plus noise, so most of them hit something.
+            let heading = (0..<count).map { _ in Point2(Double.random(in: -0.15...0.15, using: &rng), Double.random(in: -0.15...0.15, using: &rng)) }
+            var before = batch.positions
+            for _ in 0..<family.horizon {
+                var actions = [Float](repeating: 0, count: 2 * count)
+                for i in 0..<count {
+                    actions[2 * i] = Float(heading[i].x + Double.random(in: -0.1...0.1, using: &rng))
+                    actions[2 * i + 1] = Float(heading[i].y + Double.random(in: -0.1...0.1, using: &rng))
+                }
+                batch.step(actions, into: &buffers)
+                let after = batch.positions
+                for i in 0..<count {
+                    for disc in tasks[i].obstacles {
+                        let gap = segmentDistance(from: before[i], to: after[i], point: disc.center) - disc.radius
+                        closest = min(closest, gap)
+                        #expect(gap > -1e-9, "seed \(seed) robot \(i): \(before[i]) → \(after[i]) enters \(disc)")
+                    }
+                }
+                before = after
+            }
+        }
+        // The policies do reach the discs: the test looks at contacts, not only at near misses.
+        #expect(closest < 1e-9, "closest approach \(closest)")
+    }
+
+    /// The distance from `point` to the segment a–b.
+    func segmentDistance(from a: Point2, to b: Point2, point p: Point2) -> Double {
+        let d = b - a, q = p - a
+        let length2 = d.x * d.x + d.y * d.y
+        let t = length2 > 0 ? min(max((q.x * d.x + q.y * d.y) / length2, 0), 1) : 0
+        return (p - (a + t * d)).length
     }
 
     @Test func observingTheGoalAppendsIt() {

@@ -168,10 +168,46 @@ final class ConfigurationTests {
     @Test func impossibleValuesAreRejected() {
         var c = TrainingConfiguration()
         c.metaBatchSize = 0
-        #expect(throws: RunError.invalidConfiguration(key: "meta-batch-size", reason: "needs at least one task, got 0")) { try c.validate() }
+        #expect(throws: RunError.invalidConfiguration(key: "meta-batch-size", reason: "needs 1…1000000 tasks, got 0")) { try c.validate() }
         c = TrainingConfiguration()
         c.activation = .tanh
         c.maml.backtrackRatio = 1
         #expect(throws: RunError.self) { try c.validate() }
+    }
+
+    /// Non-finite values used to pass `> 0` checks (inf) or trap later; each is refused by name.
+    @Test(arguments: [Double.nan, .infinity, -.infinity])
+    func nonFiniteNumbersAreRefusedByName(value: Double) {
+        let setters: [(String, (inout TrainingConfiguration) -> Void)] = [
+            ("fast-lr", { $0.maml.innerStepSize = value }), ("max-kl", { $0.maml.maxKL = value }),
+            ("discount", { $0.maml.discount = value }), ("gae-lambda", { $0.maml.gaeLambda = value }),
+            ("cg-damping", { $0.maml.conjugateGradientDamping = value }),
+            ("ls-backtrack-ratio", { $0.maml.backtrackRatio = value }),
+        ]
+        for (key, set) in setters {
+            var c = TrainingConfiguration()
+            set(&c)
+            #expect(throws: RunError.invalidConfiguration(key: key, reason: "must be a finite number, got \(value)")) { try c.validate() }
+        }
+    }
+
+    /// `--hidden 100000,100000` used to abort allocating 40 GB; the estimate refuses it first.
+    @Test func aRunLargerThanTheMachineIsRefusedBeforeItStarts() throws {
+        var c = TrainingConfiguration()
+        c.hidden = [100_000, 100_000]
+        #expect { try c.checkMemory(for: .pointRobot(.navigation), available: 24e9) } throws: { error in
+            guard case RunError.invalidConfiguration("hidden", let reason) = error else { return false }
+            return reason.contains("more than this machine's 24.0 GB")
+        }
+        c = TrainingConfiguration()
+        c.fastBatchSize = 100_000
+        #expect { try c.checkMemory(for: .pointRobot(.navigation), available: 24e9) } throws: { error in
+            guard case RunError.invalidConfiguration("meta-batch-size", _) = error else { return false }
+            return true
+        }
+        // The defaults need about a tenth of a gigabyte.
+        let need = TrainingConfiguration().estimatedMemory(for: .pointRobot(.navigation)).bytes
+        #expect(need > 0.05e9 && need < 0.3e9, "\(need) bytes")
+        try TrainingConfiguration().checkMemory(for: .pointRobot(.navigation), available: 24e9)
     }
 }

@@ -28,8 +28,20 @@ public enum MapGenerator: Sendable, Equatable, Codable {
         }
     }
 
-    /// The smallest sizes each generator accepts, for validation.
+    /// The longest side a generated map may have: far more than any MiniGrid-style task, small
+    /// enough that drawing and validating maps stays instant.
+    public static let largestSide = 512
+
+    /// The sizes each generator accepts, for validation.
     public var sizeProblem: String? {
+        let sides: [Int]
+        switch self {
+        case .empty(let w, let h), .maze(let w, let h), .obstacles(let w, let h, _): sides = [w, h]
+        case .fourRooms(let s), .lavaCrossing(let s), .doorKey(let s): sides = [s]
+        }
+        if let side = sides.first(where: { $0 > Self.largestSide }) {
+            return "a generated map may have at most \(Self.largestSide) cells a side, found \(side)"
+        }
         switch self {
         case .empty(let w, let h): return w >= 3 && h >= 3 ? nil : "an empty room needs at least 3×3 cells (walls included)"
         case .fourRooms(let s): return s >= 5 ? nil : "four rooms need a size of at least 5"

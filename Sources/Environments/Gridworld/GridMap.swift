@@ -110,6 +110,10 @@ public struct GridMap: Sendable, Equatable, Codable {
             throw SpecError(file: file, line: 1, column: 1, message: "the map is empty")
         }
         let width = first.count
+        guard width <= MapGenerator.largestSide, lines.count <= MapGenerator.largestSide else {
+            throw SpecError(file: file, line: 1, column: 1,
+                            message: "the map is \(width)×\(lines.count); a map may have at most \(MapGenerator.largestSide) cells a side")
+        }
         var map = GridMap(width: width, height: lines.count)
         for (row, line) in lines.enumerated() {
             guard line.count == width else {

@@ -1,8 +1,11 @@
 /// The point-robot family: a point in the plane that moves by its actions toward a goal.
 ///
 /// **Description.** A point mass in ℝ², started at the task's start position; each step it moves by
-/// its (clipped, scaled) action, plus the task's drift. Obstacles are discs it cannot enter: a move
-/// that would end inside one is cancelled (and, with momentum, the velocity is zeroed).
+/// its (clipped, scaled) action, plus the task's drift. Obstacles are discs it cannot enter: the
+/// whole segment of a move is tested against every disc, and a move that would touch one stops at
+/// the first contact point (with momentum, the velocity is zeroed). Stopping there rather than
+/// cancelling the move keeps the next position a continuous function of the action, so a policy
+/// near a disc is not rewarded for timid steps, and the robot can come as close as the disc allows.
 ///
 /// **Task distribution.** Goal, start, action bound and scale, damping, drift and obstacles are each
 /// fixed or drawn per task (`PointDistribution`, `ScalarDistribution`, `ObstacleDistribution`).

@@ -29,6 +29,10 @@ public struct EnvironmentSpec: Sendable, Equatable {
     public let description: String
     public let family: EnvironmentFamily
 
+    /// The horizons a spec may set: a million steps per episode is far beyond any meta-RL task,
+    /// and anything longer is a typo that would only surface as an allocation failure.
+    public static let horizonLimit = 1...1_000_000
+
     public init(name: String, path: String, description: String, family: EnvironmentFamily) {
         self.name = name
         self.path = path

@@ -128,8 +128,8 @@ extension GridworldFamily {
         case "one-hot": observation = .oneHot
         case "grid": observation = .grid
         case "egocentric":
-            let size = try spec.integer("view_size") ?? 7
-            guard size >= 3, size % 2 == 1 else { throw spec.error("view_size", "must be odd and at least 3, found \(size)") }
+            let size = try spec.integer("view_size", in: 3...63, "the view's side") ?? 7
+            guard size % 2 == 1 else { throw spec.error("view_size", "must be odd (the agent sits in the middle of its view), found \(size)") }
             observation = .egocentric(size: size, occlusion: try spec.bool("occlusion") ?? true)
         default:
             throw spec.error("observation", "unknown observation \"\(observationName)\"; expected \"coordinates\", \"one-hot\", \"grid\" or \"egocentric\"")
@@ -140,13 +140,10 @@ extension GridworldFamily {
             }
         }
 
-        let horizon = try spec.integer("horizon") ?? 100
-        guard horizon >= 1 else { throw spec.error("horizon", "must be at least 1 step, found \(horizon)") }
-        let episodes = try spec.integer("episodes_per_trial") ?? 1
-        guard episodes >= 1 else { throw spec.error("episodes_per_trial", "must be at least 1, found \(episodes)") }
+        let horizon = try spec.integer("horizon", in: EnvironmentSpec.horizonLimit, "the horizon (steps per episode)") ?? 100
+        let episodes = try spec.integer("episodes_per_trial", in: 1...1000, "episodes per trial") ?? 1
         let goal = try spec.cellDistribution("goal", default: .map)
-        let goalCount = try spec.integer("goal_count") ?? 1
-        guard goalCount >= 1 else { throw spec.error("goal_count", "must be at least 1, found \(goalCount)") }
+        let goalCount = try spec.integer("goal_count", in: 1...10_000, "the number of goals") ?? 1
         let start = try spec.cellDistribution("start", default: .map)
         let heading: StartHeading
         switch try spec.string("start_heading") {

@@ -5,8 +5,7 @@ extension PointRobotFamily {
     /// value; see `envs/point-robot/*.toml` for the format, documented in the README.
     init(spec: inout SpecTable) throws {
         let file = spec.file
-        let horizon = try spec.integer("horizon") ?? 100
-        guard horizon >= 1 else { throw spec.error("horizon", "must be at least 1 step, found \(horizon)") }
+        let horizon = try spec.integer("horizon", in: EnvironmentSpec.horizonLimit, "the horizon (steps per episode)") ?? 100
 
         let dynamicsName = try spec.string("dynamics") ?? "velocity"
         guard let dynamics = Dynamics(rawValue: dynamicsName) else {
@@ -85,7 +84,9 @@ extension PointRobotFamily {
                     return CircleObstacle(center: center, radius: radius)
                 })
             } else if var random = try o.table("random") {
-                guard let count = try random.integer("count"), count >= 0 else { throw random.error("count", "expected a number of obstacles ≥ 0") }
+                guard let count = try random.integer("count", in: 0...1000, "the number of obstacles") else {
+                    throw random.error(nil, "missing `count`, the number of obstacles per task")
+                }
                 let radius = try random.scalarDistribution("radius", default: 0.05)
                 guard radius.range.lowerBound > 0 else { throw random.error("radius", "must be positive") }
                 guard let boxValue = random.value("box"), let corners = boxValue.array, corners.count == 2 else {

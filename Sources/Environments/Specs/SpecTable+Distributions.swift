@@ -72,8 +72,7 @@ extension SpecTable {
             if name == "arc" {
                 result = .arc(center: center, radius: radius, lowerAngle: from, upperAngle: to)
             } else {
-                guard let count = try arc.integer("count") else { throw arc.error(nil, "missing `count`") }
-                guard count >= 1 else { throw arc.error("count", "must be at least 1, found \(count)") }
+                guard let count = try arc.integer("count", in: 1...100_000, "the number of points") else { throw arc.error(nil, "missing `count`") }
                 result = .arcGrid(center: center, radius: radius, lowerAngle: from, upperAngle: to, count: count)
             }
             try arc.finish()

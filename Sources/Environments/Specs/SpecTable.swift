@@ -40,7 +40,16 @@ struct SpecTable {
 
     mutating func integer(_ key: String) throws -> Int? {
         guard let v = value(key) else { return nil }
-        guard let i = v.int else { throw error(key, "expected an integer, found \(Self.describe(v))") }
+        guard let i = v.int, v.type == .int else { throw error(key, "expected an integer, found \(Self.describe(v))") }
+        return i
+    }
+
+    /// An integer that must lie in `range` when given.
+    mutating func integer(_ key: String, in range: ClosedRange<Int>, _ meaning: String) throws -> Int? {
+        guard let i = try integer(key) else { return nil }
+        guard range.contains(i) else {
+            throw error(key, "\(meaning) must lie in \(range.lowerBound)…\(range.upperBound), found \(i)")
+        }
         return i
     }
 
@@ -71,10 +80,24 @@ struct SpecTable {
         }
     }
 
+    /// The largest magnitude a spec number may have. Observations and actions are Float32, whose
+    /// 24-bit significand cannot resolve a step of 0.01 beyond about 10⁵; 10⁶ leaves every real
+    /// setting room and keeps every derived quantity (distances, squared distances, returns over a
+    /// long horizon) finite.
+    static let largestMagnitude = 1e6
+
+    /// A finite number no larger in magnitude than `largestMagnitude`: TOML's `nan` and `inf`
+    /// would otherwise trap a range, or surface steps later as a failed checkpoint or fit.
     static func number(_ v: TOMLValueConvertible, at key: String, file: String) throws -> Double {
-        if let d = v.double, v.type == .double { return d }
-        if let i = v.int, v.type == .int { return Double(i) }
-        throw SpecError(file: file, key: key, message: "expected a number, found \(describe(v))")
+        let value: Double
+        if let d = v.double, v.type == .double { value = d }
+        else if let i = v.int, v.type == .int { value = Double(i) }
+        else { throw SpecError(file: file, key: key, message: "expected a number, found \(describe(v))") }
+        guard value.isFinite else { throw SpecError(file: file, key: key, message: "must be a finite number, found \(value)") }
+        guard abs(value) <= largestMagnitude else {
+            throw SpecError(file: file, key: key, message: "must lie within ±10⁶ (observations are Float32), found \(value)")
+        }
+        return value
     }
 
     /// A list of numbers.
