@@ -17,13 +17,13 @@ struct BenchAutodiffCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Rows in the batch.")
+    @Option(parsing: .unconditional, help: "Rows in the batch.")
     var rows = 4000
 
-    @Option(help: "Width of both hidden layers.")
+    @Option(parsing: .unconditional, help: "Width of both hidden layers.")
     var hidden = 64
 
-    @Option(help: "Timed runs per figure; the median is printed.")
+    @Option(parsing: .unconditional, help: "Timed runs per figure; the median is printed.")
     var repeats = 200
 
     @Flag(help: "Print one JSON object with forward_ms, forward_backward_ms, hvp_ms, sgemm_gflops.")

@@ -23,22 +23,22 @@ struct BenchEnvsCommand: ParsableCommand {
     @Argument(help: "A preset's short name or a path to a spec file.")
     var spec: String
 
-    @Option(help: "Environments in the batch.")
+    @Option(parsing: .unconditional, help: "Environments in the batch.")
     var environments = 4096
 
-    @Option(help: "Steps per environment in each timed run.")
+    @Option(parsing: .unconditional, help: "Steps per environment in each timed run.")
     var steps = 1000
 
-    @Option(help: "Timed runs; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs; the median is reported.")
     var repeats = 5
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).")
     var threads: Int?
 
     @Option(help: "Gridworlds: replace the spec's observation (coordinates, one-hot, grid, egocentric).")
     var observation: String?
 
-    @Option(help: "Egocentric view: cells per side (odd).")
+    @Option(parsing: .unconditional, help: "Egocentric view: cells per side (odd).")
     var viewSize = 7
 
     @Flag(inversion: .prefixedNo, help: "Egocentric view: walls and closed doors hide what is behind them.")

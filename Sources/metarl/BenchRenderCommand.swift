@@ -21,13 +21,13 @@ struct BenchRenderCommand: ParsableCommand {
     @Argument(help: "A preset's short name or a path to a spec file.")
     var spec = "navigation"
 
-    @Option(help: "Trajectories on screen.")
+    @Option(parsing: .unconditional, help: "Trajectories on screen.")
     var trajectories = 20
 
-    @Option(help: "Times each frame of the episode is drawn.")
+    @Option(parsing: .unconditional, help: "Times each frame of the episode is drawn.")
     var repeats = 5
 
-    @Option(help: "Frame size, WIDTHxHEIGHT.")
+    @Option(help: "Frame size, WIDTHxHEIGHT, \(PictureSize.rangeHelp).")
     var size = PictureSize(width: 1120, height: 760)
 
     @Flag(help: "Draw into a window instead of offscreen.")
@@ -37,6 +37,7 @@ struct BenchRenderCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        try size.validate()
         guard trajectories >= 1 else { throw ValidationError("--trajectories must be at least 1, got \(trajectories)") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
     }

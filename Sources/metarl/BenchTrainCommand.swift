@@ -18,10 +18,10 @@ struct BenchTrainCommand: ParsableCommand {
     @Argument(help: "A preset's short name or a path to a spec file.")
     var spec: String
 
-    @Option(help: "Meta-iterations to time.")
+    @Option(parsing: .unconditional, help: "Meta-iterations to time.")
     var iterations = 10
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print one JSON object with seconds_per_iteration, peak_rss_mb and the breakdown.")

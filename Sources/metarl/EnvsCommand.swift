@@ -46,10 +46,10 @@ struct EnvsCommand: ParsableCommand {
         @Argument(help: "A preset's short name (navigation, sparse-semicircle, …) or a path to a spec file.")
         var spec: String
 
-        @Option(help: "Tasks to sample and print.")
+        @Option(parsing: .unconditional, help: "Tasks to sample and print.")
         var tasks = 5
 
-        @Option(help: "Seed for the sampled tasks.")
+        @Option(parsing: .unconditional, help: "Seed for the sampled tasks.")
         var seed: UInt64 = 0
 
         @Flag(inversion: .prefixedNo, help: "Gridworlds: print a sampled task's map.")
@@ -83,14 +83,15 @@ struct EnvsCommand: ParsableCommand {
                 }
                 var rng = RandomStream.derive(seed: seed, purpose: .trainingTasks)
                 if tasks > 0 { print("sampled tasks (seed \(seed)):") }
-                for (i, task) in family.sampleTasks(count: tasks, using: &rng).enumerated() {
+                let sampled = family.sampleTasks(count: tasks, using: &rng)
+                for (i, task) in sampled.enumerated() {
                     var line = "  \(i)  goal \(task.goals.map(\.description).joined(separator: " "))  start \(task.start) facing \(Heading.names[task.startHeading])"
                     if family.slip.range.upperBound > 0 { line += String(format: "  slip %.3f", task.slip) }
                     if family.permutesActions { line += "  actions → \(task.actionPermutation)" }
                     print(line)
                 }
-                if tasks > 0, let first = family.sampleTasks(count: 1, using: &rng).first, showMap {
-                    print("a sampled map:")
+                if let first = sampled.first, showMap {
+                    print("the map of task 0:")
                     print(first.map.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
                 }
             }

@@ -29,16 +29,16 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "A run directory, or the path of its checkpoint.json or checkpoint.safetensors.")
     var checkpoint: String
 
-    @Option(help: "Held-out tasks to evaluate on.")
+    @Option(parsing: .unconditional, help: "Held-out tasks to evaluate on.")
     var tasks = 40
 
-    @Option(help: "Adaptation steps after the unadapted rollout (default 3).")
+    @Option(parsing: .unconditional, help: "Adaptation steps after the unadapted rollout (default 3).")
     var steps: Int?
 
-    @Option(help: "Episodes per task and step (40 in the MAML paper's test protocol).")
+    @Option(parsing: .unconditional, help: "Episodes per task and step (40 in the MAML paper's test protocol).")
     var episodes = 40
 
-    @Option(help: """
+    @Option(parsing: .unconditional, help: """
         Sample batches of --episodes until a step's rollout holds at least this many steps (whole \
         episodes; default 0, one batch). The MAML paper's test script gathered 4000 steps, that \
         is, more episodes once adapted policies reach the goal early.
@@ -60,10 +60,10 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Evaluate a freshly initialised policy of the same shape instead (the random-initialisation baseline).")
     var randomInit = false
 
-    @Option(help: "Seed of the held-out tasks and of sampling.")
+    @Option(parsing: .unconditional, help: "Seed of the held-out tasks and of sampling.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads to spread the tasks over (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Threads to spread the tasks over (default: all cores). Results do not depend on it.")
     var threads: Int?
 
     @Flag(help: "Print one JSON object: {\"steps\": [{\"step\", \"mean_return\", \"stderr\", …}], …}.")

@@ -11,16 +11,16 @@ struct RecordingOptions: ParsableArguments {
     @Flag(help: "Show a freshly initialised (random) policy on the spec given instead of a trained one.")
     var random = false
 
-    @Option(help: "Which held-out task: the N-th of those `metarl eval --seed` draws (0 is the first).")
+    @Option(parsing: .unconditional, help: "Which held-out task: the N-th of those `metarl eval --seed` draws (0 is the first).")
     var task = 0
 
-    @Option(help: "Seed of the held-out tasks and of sampling, as in `metarl eval`.")
+    @Option(parsing: .unconditional, help: "Seed of the held-out tasks and of sampling, as in `metarl eval`.")
     var seed: UInt64 = 1
 
-    @Option(help: "Adaptation steps after the unadapted rollout (default 3; 0 with --random).")
+    @Option(parsing: .unconditional, help: "Adaptation steps after the unadapted rollout (default 3; 0 with --random).")
     var steps: Int?
 
-    @Option(help: "Episodes sampled per adaptation step, as evaluation samples them (40 in the MAML paper's protocol).")
+    @Option(parsing: .unconditional, help: "Episodes sampled per adaptation step, as evaluation samples them (40 in the MAML paper's protocol).")
     var batch = 40
 
     @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as `metarl eval`; --no-halve-step keeps α throughout.")
@@ -63,10 +63,24 @@ struct PictureSize: ExpressibleByArgument {
         self.height = height
     }
 
+    /// The sizes a picture may have: large enough for the heads-up display, small enough to
+    /// allocate.
+    static let widths = 320...8192, heights = 240...8192
+    static let rangeHelp = "from 320x240 to 8192x8192"
+
+    /// Any WIDTHxHEIGHT of two integers; `validate()` says when it is out of range, so the
+    /// message can give the range rather than ArgumentParser's bare "invalid".
     init?(argument: String) {
-        let parts = argument.lowercased().split(separator: "x").map { Int($0) }
-        guard parts.count == 2, let w = parts[0], let h = parts[1], (320...8192).contains(w), (240...8192).contains(h) else { return nil }
+        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let w = parts[0], let h = parts[1] else { return nil }
         self.init(width: w, height: h)
+    }
+
+    /// - Throws: `ValidationError` naming `flag` and the allowed range.
+    func validate(flag: String = "--size") throws {
+        guard Self.widths.contains(width), Self.heights.contains(height) else {
+            throw ValidationError("\(flag) must lie \(Self.rangeHelp), got \(width)x\(height)")
+        }
     }
 
     var defaultValueDescription: String { "\(width)x\(height)" }

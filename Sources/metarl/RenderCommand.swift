@@ -22,16 +22,17 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var recording: RecordingOptions
 
-    @Option(help: "Episodes drawn per adaptation step (the first ones sampled).")
+    @Option(parsing: .unconditional, help: "Episodes drawn per adaptation step (the first ones sampled).")
     var episodes = 10
 
     @Option(help: "The PNG file to write.")
     var out: String
 
-    @Option(help: "Picture size, WIDTHxHEIGHT.")
+    @Option(help: "Picture size, WIDTHxHEIGHT, \(PictureSize.rangeHelp).")
     var size = PictureSize(width: 1120, height: 760)
 
     func validate() throws {
+        try size.validate()
         try recording.validate(shownEpisodes: episodes)
         guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got \(out)") }
         let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path

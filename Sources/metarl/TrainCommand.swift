@@ -27,15 +27,15 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("algo"), help: "maml-trpo, or pretrained (one policy trained on all tasks, the baseline MAML is compared with).")
     var algorithm: String?
-    @Option(help: "Meta-iterations in total (default 500).")
+    @Option(parsing: .unconditional, help: "Meta-iterations in total (default 500).")
     var iterations: Int?
-    @Option(help: "Tasks per meta-iteration (default 20).")
+    @Option(parsing: .unconditional, help: "Tasks per meta-iteration (default 20).")
     var metaBatchSize: Int?
-    @Option(help: "Episodes per task and inner step (default 20).")
+    @Option(parsing: .unconditional, help: "Episodes per task and inner step (default 20).")
     var fastBatchSize: Int?
-    @Option(help: "α, the inner-loop step size (default 0.1).")
+    @Option(parsing: .unconditional, help: "α, the inner-loop step size (default 0.1).")
     var fastLr: Double?
-    @Option(help: "Policy-gradient steps in the inner loop (default 1).")
+    @Option(parsing: .unconditional, help: "Policy-gradient steps in the inner loop (default 1).")
     var innerSteps: Int?
     @Flag(help: "With several inner steps: α for the first and α/2 for the others, as the MAML paper's test protocol (default: α throughout).")
     var halveStep = false
@@ -57,7 +57,7 @@ struct TrainCommand: ParsableCommand {
     var hidden: String?
     @Option(help: "Hidden nonlinearity: tanh or relu (default tanh).")
     var activation: String?
-    @Option(help: "The trust region: largest mean KL of a meta-update (default 0.01).")
+    @Option(parsing: .unconditional, help: "The trust region: largest mean KL of a meta-update (default 0.01).")
     var maxKl: Double?
     @Option(help: """
         How steps are averaged in losses and advantage normalisation: episode (each episode's time \
@@ -65,9 +65,9 @@ struct TrainCommand: ParsableCommand {
         alike, as rllab and the MAML paper's code). They differ when episodes end early.
         """)
     var weighting: String?
-    @Option(help: "Seed of every random stream (default 1).")
+    @Option(parsing: .unconditional, help: "Seed of every random stream (default 1).")
     var seed: UInt64?
-    @Option(help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
     var threads: Int?
     @Option(help: "Run directory (default runs/<spec>-seed<seed>); must be new or empty.")
     var out: String?
@@ -128,7 +128,8 @@ struct TrainCommand: ParsableCommand {
             c.maml.innerObjective = value
         }
         if let hidden {
-            let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            // Empty fields are kept, so that `64,,64` is refused rather than read as 64,64.
+            let widths = hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
                 throw ValidationError("--hidden expects comma-separated integers such as 64,64, got \"\(hidden)\"")
             }

@@ -37,22 +37,23 @@ struct WatchCommand: ParsableCommand {
 
     @OptionGroup var recording: RecordingOptions
 
-    @Option(help: "Episodes shown per adaptation step (the first ones sampled).")
+    @Option(parsing: .unconditional, help: "Episodes shown per adaptation step (the first ones sampled).")
     var episodes = 5
 
-    @Option(help: "Playback speed in environment steps per second (↑/↓ change it).")
+    @Option(parsing: .unconditional, help: "Playback speed in environment steps per second (↑/↓ change it).")
     var speed = 60.0
 
     @Option(help: "Write every frame as PNG into this directory (new or empty) instead of opening a window.")
     var record: String?
 
-    @Option(help: "Size of recorded frames, WIDTHxHEIGHT.")
+    @Option(help: "Size of recorded frames, WIDTHxHEIGHT, \(PictureSize.rangeHelp).")
     var size = PictureSize(width: 1120, height: 760)
 
     @Option(help: "Where `s` saves screenshots.")
     var screenshots = "."
 
     func validate() throws {
+        try size.validate()
         try recording.validate(shownEpisodes: episodes)
         guard Playback.speeds.contains(speed) else {
             throw ValidationError("--speed must be between \(Playback.speeds.lowerBound) and \(Playback.speeds.upperBound) steps per second, got \(speed)")
