@@ -25,6 +25,10 @@ public enum RandomPurpose: UInt64, Sendable, CaseIterable {
     case environment = 4
     case policySampling = 5
     case testFixture = 6
+    /// The episodes of held-out evaluation (`metarl eval`, `watch`, `render`), apart from
+    /// training's `policySampling`: with one seed for both, evaluation task i would otherwise
+    /// replay the environment seeds and action noise of training's task i of iteration 0.
+    case evaluationSampling = 7
 }
 
 public enum RandomStream {

@@ -1,20 +1,51 @@
 import Foundation
 
 /// Files written so that a crash leaves the previous version or the new one, never half of one:
-/// the bytes go to a temporary name beside the target, which is then renamed over it.
+/// the bytes go to a temporary name beside the target, are flushed to the disk, and the temporary
+/// is then renamed over the target. A failed write (a full disk, a read-only folder) removes the
+/// temporary and leaves the previous version as it was.
 public enum AtomicFile {
+    /// The temporary files' names start with this, so a run can sweep away those of a killed process.
+    public static func temporaryName(for name: String) -> String { ".\(name).tmp-" }
+
+    /// - Throws: `RunError.cannotWrite` with the system's reason ("No space left on device").
     public static func write(_ data: Data, to url: URL) throws {
         let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
+            .appendingPathComponent(temporaryName(for: url.lastPathComponent) + "\(ProcessInfo.processInfo.processIdentifier)")
+        func fail(_ path: String) -> RunError {
             let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw RunError.cannotWrite(path: url.path, reason: reason)
+            unlink(temporary.path)
+            return RunError.cannotWrite(path: path, reason: reason)
         }
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail(url.path) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return fsync(fd) == 0
+        }
+        guard written else {
+            let error = fail(url.path)
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw fail(url.path) }
+        guard rename(temporary.path, url.path) == 0 else { throw fail(url.path) }
     }
 
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
+    }
+
+    /// Removes the temporary files that processes killed mid-write left in `directory`.
+    public static func removeLeftovers(in directory: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            unlink(directory.appendingPathComponent(name).path)
+        }
     }
 }

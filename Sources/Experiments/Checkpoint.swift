@@ -45,16 +45,27 @@ public struct Checkpoint: Sendable {
     /// Names of the parameters in the safetensors file, in the policy's order.
     static func parameterNames(for policy: Policy) -> [String] { policy.parameterNames }
 
-    /// Writes both files atomically, parameters first, so the manifest never names parameters
-    /// that are not on disk.
+    /// Writes both files atomically, parameters first. The parameters file carries a copy of the
+    /// manifest in its metadata, so it is a whole checkpoint by itself: a process killed between
+    /// the two renames leaves a newer parameters file beside an older manifest, and `load` then
+    /// takes the newer one, whole, rather than a mix of the two.
     public func save(in directory: URL) throws {
         let names = Self.parameterNames(for: manifest.policy)
+        let compact = JSONEncoder()
+        compact.outputFormatting = [.sortedKeys]
+        let embedded = String(decoding: try compact.encode(manifest), as: UTF8.self)
         let data = try Safetensors.encode(Array(zip(names, parameters)).map { (name: $0.0, tensor: $0.1) },
-                                          metadata: ["iteration": "\(manifest.iteration)", "format": manifest.format])
+                                          metadata: ["iteration": "\(manifest.iteration)", "format": manifest.format,
+                                                     "manifest": embedded])
         try AtomicFile.write(data, to: directory.appendingPathComponent(Self.parametersFile))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(manifest), to: directory.appendingPathComponent(Self.manifestFile))
+    }
+
+    /// Whether `directory` holds a checkpoint at all (either file).
+    public static func exists(in directory: URL) -> Bool {
+        [parametersFile, manifestFile].contains { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
     }
 
     /// Reads a checkpoint from a run directory, or from the path of either of its two files.
@@ -73,22 +84,20 @@ public struct Checkpoint: Sendable {
         }
         let manifestURL = directory.appendingPathComponent(manifestFile)
         let parametersURL = directory.appendingPathComponent(parametersFile)
-        guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
-            throw RunError.missingFile(path: manifestURL.path)
-        }
-        let manifest: Manifest
-        do {
-            manifest = try JSONDecoder().decode(Manifest.self, from: manifestData)
-        } catch {
-            throw RunError.corruptFile(path: manifestURL.path, reason: "not a MetaRL checkpoint manifest (\(error))")
-        }
-        guard manifest.format == "metarl-checkpoint", manifest.version == 1 else {
-            throw RunError.corruptFile(path: manifestURL.path, reason: "format \(manifest.format) version \(manifest.version) is not supported")
-        }
         guard let parameterData = FileManager.default.contents(atPath: parametersURL.path) else {
-            throw RunError.missingFile(path: parametersURL.path)
+            throw RunError.missingFile(path: FileManager.default.fileExists(atPath: manifestURL.path) ? parametersURL.path : manifestURL.path)
         }
         let (tensors, metadata) = try Safetensors.decode(parameterData, path: parametersURL.path)
+        let manifest: Manifest
+        if let embedded = metadata["manifest"] {
+            manifest = try decodeManifest(Data(embedded.utf8), path: parametersURL.path)
+        } else {
+            // Written before the parameters file carried its manifest: the two files must agree.
+            guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
+                throw RunError.missingFile(path: manifestURL.path)
+            }
+            manifest = try decodeManifest(manifestData, path: manifestURL.path)
+        }
         guard metadata["iteration"] == "\(manifest.iteration)" else {
             throw RunError.corruptFile(path: parametersURL.path, reason: "holds iteration \(metadata["iteration"] ?? "?"), the manifest says \(manifest.iteration)")
         }
@@ -104,5 +113,18 @@ public struct Checkpoint: Sendable {
             parameters.append(tensor)
         }
         return Checkpoint(manifest: manifest, parameters: parameters)
+    }
+
+    private static func decodeManifest(_ data: Data, path: String) throws -> Manifest {
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw RunError.corruptFile(path: path, reason: "not a MetaRL checkpoint manifest (\(error))")
+        }
+        guard manifest.format == "metarl-checkpoint", manifest.version == 1 else {
+            throw RunError.corruptFile(path: path, reason: "format \(manifest.format) version \(manifest.version) is not supported")
+        }
+        return manifest
     }
 }

@@ -55,16 +55,30 @@ public struct MetaTrainer: Sendable {
         self.iteration = iteration
     }
 
-    /// Runs the next meta-iteration.
-    /// - Throws: `BaselineError` when a task's episodes cannot be fitted (non-finite values).
+    /// Runs the next meta-iteration; on any error the parameters and the iteration count stay as
+    /// they were.
+    /// - Throws: `NonFiniteValueError` (with the iteration) when the episodes, the losses, the
+    ///   meta-gradient or the updated parameters hold a NaN or an infinity; `BaselineError` when a
+    ///   task's episodes cannot be fitted.
     public mutating func runIteration() throws -> IterationReport {
+        do {
+            return try runIterationUnchecked()
+        } catch var error as NonFiniteValueError {
+            error.iteration = iteration + 1
+            throw error
+        }
+    }
+
+    private mutating func runIterationUnchecked() throws -> IterationReport {
         let clock = ContinuousClock()
         let start = clock.now
         let theta = parameters
+        // Only a checkpoint written by hand can hold these (updates are checked before they are kept).
+        for tensor in theta { try NonFiniteValueError.check(tensor.scalars, "the policy's parameters") }
         let rollouts = try sampler.collectMetaBatch(maml: maml, parameters: theta, seed: configuration.seed, iteration: iteration,
                                                     count: configuration.metaBatchSize, threads: configuration.threads)
         let sampled = clock.now
-        let (updated, update) = maml.update(theta, rollouts: rollouts, threads: configuration.threads)
+        let (updated, update) = try maml.update(theta, rollouts: rollouts, threads: configuration.threads)
         parameters = updated
         self.iteration += 1
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }

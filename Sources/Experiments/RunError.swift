@@ -8,6 +8,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case invalidSettings(path: String, reason: String)
     case incompatibleCheckpoint(path: String, reason: String)
     case invalidConfiguration(key: String, reason: String)
+    /// Another process holds the run folder's lock.
+    case runInUse(path: String, holder: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case .invalidSettings(let path, let reason): "\(path): \(reason)"
         case .incompatibleCheckpoint(let path, let reason): "\(path): \(reason)"
         case .invalidConfiguration(let key, let reason): "configuration `\(key)`: \(reason)"
+        case .runInUse(let path, let holder): "\(path) is in use by \(holder); wait for it to end, or choose another folder"
         }
     }
 }

@@ -6,40 +6,67 @@ import TOMLKit
 
 /// A meta-training run in a directory: the resolved configuration, `progress.csv`, and a checkpoint
 /// after every iteration. A run starts only in an empty (or new) directory and resumes only from
-/// its own checkpoint, so no failed start overwrites an earlier run.
+/// its own checkpoint, so no failed start overwrites an earlier run; it holds the directory's lock
+/// (`RunLock`) from `start` or `resume` until `run` returns, so no second command writes there
+/// meanwhile.
 public struct TrainingRun {
     public let directory: URL
     public let spec: EnvironmentSpec
     public private(set) var trainer: MetaTrainer
     private var log: ProgressLog
+    private let lock: RunLock
 
     public static let configurationFile = "config.toml"
 
-    /// Prepares a new run in `directory`, which must not exist yet or be empty.
+    /// Prepares a new run in `directory`, which must not exist yet or be empty. Everything that can
+    /// fail on the disk (creating the folder, taking its lock, writing `config.toml`) happens here,
+    /// before any sampling.
     public static func start(configuration: TrainingConfiguration, spec: EnvironmentSpec, directory: URL) throws -> TrainingRun {
         try configuration.validate()
         try configuration.checkMemory(for: spec.family)
-        let manager = FileManager.default
         var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw RunError.cannotWrite(path: directory.path, reason: "a file is in the way") }
-            let contents = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
-            guard contents.isEmpty else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw RunError.cannotWrite(path: directory.path, reason: "a file is in the way")
         }
-        do {
-            try manager.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw RunError.cannotWrite(path: directory.path, reason: error.localizedDescription)
+        func holdsNothing() -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).allSatisfy { $0 == RunLock.fileName }
         }
+        // Refused before the lock file is made, so a folder of someone else's gains nothing; and
+        // checked again once the lock is held, against a run that started in between.
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunLock.fileName).path) {
+            // A run in progress is named as such, rather than as a folder that holds a run.
+            _ = try RunLock(directory: directory)
+        }
+        guard holdsNothing() else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
+        try WritableFolder.create(directory)
+        let lock = try RunLock(directory: directory)
+        guard holdsNothing() else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
         try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
         return TrainingRun(directory: directory, spec: spec,
                            trainer: MetaTrainer(configuration: configuration, family: spec.family),
-                           log: ProgressLog(directory: directory))
+                           log: ProgressLog(directory: directory), lock: lock)
     }
 
     /// Continues the run in `directory` from its checkpoint, with `iterations` as the new total if
-    /// given (not fewer than those done) and the thread count of this machine.
+    /// given (not fewer than those done) and the thread count of this machine. A run stopped
+    /// before its first checkpoint starts again from the beginning with the settings in its
+    /// `config.toml`.
     public static func resume(directory: URL, iterations: Int? = nil, threads: Int? = nil) throws -> TrainingRun {
+        guard FileManager.default.fileExists(atPath: directory.path) else { throw RunError.missingFile(path: directory.path) }
+        let lock = try RunLock(directory: directory)
+        AtomicFile.removeLeftovers(in: directory)
+        let settingsFile = directory.appendingPathComponent(configurationFile)
+        if !Checkpoint.exists(in: directory), FileManager.default.fileExists(atPath: settingsFile.path) {
+            var configuration = try TrainingConfiguration.load(file: settingsFile)
+            if let iterations { configuration.iterations = iterations }
+            if let threads { configuration.threads = threads }
+            try configuration.validate()
+            let spec = try EnvironmentSpec.load(configuration.spec)
+            try configuration.checkMemory(for: spec.family)
+            return TrainingRun(directory: directory, spec: spec,
+                               trainer: MetaTrainer(configuration: configuration, family: spec.family),
+                               log: ProgressLog(directory: directory), lock: lock)
+        }
         let checkpoint = try Checkpoint.load(from: directory)
         var configuration = checkpoint.manifest.configuration
         if let iterations {
@@ -59,14 +86,20 @@ public struct TrainingRun {
         let trainer = MetaTrainer(configuration: configuration, family: manifest.family,
                                   parameters: checkpoint.parameters, iteration: manifest.iteration)
         return TrainingRun(directory: directory, spec: spec, trainer: trainer,
-                           log: try ProgressLog(resumingIn: directory, upTo: manifest.iteration))
+                           log: try ProgressLog(resumingIn: directory, upTo: manifest.iteration), lock: lock)
     }
 
     /// Runs the remaining iterations, logging and checkpointing after each; `report` sees every
-    /// iteration's figures (the terminal progress bar).
-    public mutating func run(report: (IterationReport) -> Void = { _ in }) throws {
+    /// iteration's figures (the terminal progress bar). `writes` is held while an iteration's files
+    /// are written, so that whoever else takes it (a signal handler) never sees half of them.
+    /// - Throws: whatever stops an iteration (`NonFiniteValueError` among them); the files then
+    ///   hold the last completed iteration.
+    public mutating func run(writes: NSLock? = nil, report: (IterationReport) -> Void = { _ in }) throws {
+        defer { lock.unlock() }
         while trainer.iteration < trainer.configuration.iterations {
             let result = try trainer.runIteration()
+            writes?.lock()
+            defer { writes?.unlock() }
             try log.append(result)
             try checkpoint().save(in: directory)
             report(result)

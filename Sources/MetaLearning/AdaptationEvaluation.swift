@@ -80,14 +80,15 @@ public struct AdaptationEvaluation: Sendable {
 
     /// The episodes of one task before adaptation and after each of `steps` adaptation steps:
     /// what `evaluate` measures for task `taskIndex`, episode for episode (the viewer shows them).
-    /// - Throws: `BaselineError` when the episodes cannot be fitted.
+    /// - Throws: `NonFiniteValueError` for NaN or infinite rewards or observations;
+    ///   `BaselineError` when the episodes cannot be fitted.
     public func trace<Environment: VectorEnvironment>(
         _ parameters: [Tensor<Float>], task: Environment.Task, taskIndex: Int, sampler: EpisodeSampler<Environment>,
         seed: UInt64
     ) throws -> [EpisodeBatch] {
         let h = maml.hyperparameters
         let alphas = stepSizes.map { Float($0) }
-        var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: taskIndex)
+        var rng = RandomStream.derive(seed: seed, purpose: .evaluationSampling, index: taskIndex)
         var theta = parameters.map(\.detached)
         var trace: [EpisodeBatch] = []
         for step in 0...alphas.count {
@@ -95,6 +96,7 @@ public struct AdaptationEvaluation: Sendable {
             while episodes.stepCount < minimumSteps {
                 episodes.append(contentsOf: sampler.sample(task: task, parameters: theta, using: &rng))
             }
+            try episodes.checkFinite()
             trace.append(episodes)
             if step < alphas.count {
                 let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(episodes)

@@ -9,7 +9,10 @@ import Foundation
 /// For each task of a meta-batch: sample episodes with π_θ, adapt θ' = θ − α∇L_in(θ) (k times,
 /// sampling again after each step), and sample validation episodes with π_θ'. Then one TRPO step
 /// on the mean over tasks of the adapted surrogate −E[π_θ'(a|s)/π_old(a|s) · Â'], where θ' is
-/// recomputed from θ *through* the inner steps, so the meta-gradient is exact (second order). The
+/// recomputed from θ *through* the inner steps (second order). With the `reinforce` inner
+/// objective the meta-gradient is the exact derivative of that sampled surrogate; with `lvc` the
+/// inner Hessian is ProMP's estimate instead, which credits the pre-update sampling distribution
+/// and is not the derivative of the surrogate the line search tests (see `InnerObjective`). The
 /// trust region is the mean KL(π_θ' ‖ π_old), also through the inner steps: its Hessian–vector
 /// products need third derivatives of the policy.
 public struct MAMLTRPO: Sendable {
@@ -150,13 +153,18 @@ public struct MAMLTRPO: Sendable {
         var theta = parameters.map(\.detached)
         var train: [PolicyGradientBatch<Float>] = []
         var adapted: [[Tensor<Float>]] = []
+        func sample() throws -> EpisodeBatch {
+            let episodes = sampler.sample(task: task, parameters: theta, using: &rng)
+            try episodes.checkFinite()
+            return episodes
+        }
         for alpha in alphas {
-            let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(sampler.sample(task: task, parameters: theta, using: &rng))
+            let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(sample())
             theta = InnerLoop.adapt(theta, policy: policy, batches: [batch], stepSizes: [alpha], createGraph: false)
             train.append(batch)
             adapted.append(theta)
         }
-        let valid: PolicyGradientBatch<Float> = try h.policyGradientBatch(sampler.sample(task: task, parameters: theta, using: &rng))
+        let valid: PolicyGradientBatch<Float> = try h.policyGradientBatch(sample())
         return (TaskRollout(train: train, valid: valid), adapted)
     }
 
@@ -214,9 +222,11 @@ public struct MAMLTRPO: Sendable {
     // MARK: - The TRPO meta-update
 
     /// One meta-update of θ from the rollouts of a meta-batch, tasks spread over `threads`.
+    /// - Throws: `NonFiniteValueError` when the outer loss, the KL, the meta-gradient, the step or
+    ///   the updated parameters hold a NaN or an infinity (θ is then left as it was).
     public func update(
         _ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int
-    ) -> (parameters: [Tensor<Float>], report: UpdateReport) {
+    ) throws -> (parameters: [Tensor<Float>], report: UpdateReport) {
         let h = hyperparameters
         let shapes = parameters.map(\.shape)
         let taskCount = Float(rollouts.count)
@@ -231,6 +241,9 @@ public struct MAMLTRPO: Sendable {
         let oldKL = terms.map(\.kl).reduce(0, +) / taskCount
         let gradient = terms.map(\.metaGradient).reduce(Tensor.zeros([terms[0].metaGradient.count]), +) / taskCount
         let secondsGradient = (clock.now - startGradient).inSeconds
+        try NonFiniteValueError.check([oldLoss], "the outer loss")
+        try NonFiniteValueError.check([oldKL], "the KL divergence")
+        try NonFiniteValueError.check(gradient.scalars, "the meta-gradient")
 
         // F·v: the mean over tasks of the KL's Hessian through the inner steps times v, plus damping.
         let damping = Float(h.conjugateGradientDamping)
@@ -245,6 +258,7 @@ public struct MAMLTRPO: Sendable {
                                                                          iterations: h.conjugateGradientIterations)
         let quadratic = 0.5 * Tensor.dot(direction, curvatureAlongIt).scalar
         let secondsCG = (clock.now - startCG).inSeconds
+        try NonFiniteValueError.check(direction.scalars + [quadratic], "the conjugate-gradient step")
 
         // Scale the step to the trust region's boundary, then backtrack.
         let startLineSearch = clock.now
@@ -275,6 +289,7 @@ public struct MAMLTRPO: Sendable {
             stepSize *= Float(h.backtrackRatio)
         }
         report.secondsLineSearch = (clock.now - startLineSearch).inSeconds
+        for tensor in result { try NonFiniteValueError.check(tensor.scalars, "the updated parameters") }
         return (result, report)
     }
 }

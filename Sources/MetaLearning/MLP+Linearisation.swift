@@ -69,7 +69,7 @@ extension MLP {
             case .tanh:
                 inputs.append(z.tanh().scalars)
             case .relu:
-                inputs.append(RowMajor.map(z.scalars) { $0 > 0 ? $0 : 0 })
+                inputs.append(RowMajor.map(z.scalars) { $0 < 0 ? 0 : $0 })   // NaN stays NaN, as in `Tensor.relu`
             }
         }
         let weights = stride(from: 0, to: parameters.count, by: 2).map { parameters[$0].scalars }

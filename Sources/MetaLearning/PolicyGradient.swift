@@ -51,10 +51,20 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
 
 /// The form of the inner loss that MAML differentiates through.
 ///
-/// Both forms have the same value of the gradient at every θ, the policy gradient, so θ'(θ) is the
-/// same function and the adaptation itself does not change. They differ in the derivative of that
-/// gradient, the Hessian H in the meta-gradient (I − αH)ᵀ∇_θ'L and in the trust region's curvature:
-/// that is, in how the meta-gradient is *estimated* from the sampled episodes.
+/// Both forms have the same gradient at every θ on the same episodes (⊥π is taken at the θ being
+/// evaluated, so π/⊥π is 1 in value), so the inner step θ' = θ − α g(θ) is the same function of θ
+/// and the adaptation does not change. What MAML differentiates through differs: the matrix H in
+/// the meta-gradient (I − αH)ᵀ ∇_θ' L_out and in the trust region's curvature.
+///
+/// - `reinforce`: H = Σ w Â ∇²log π is the true Jacobian of g on the fixed episodes, so the
+///   meta-gradient is the exact derivative of the sampled surrogate L_out(θ'(θ)) that the line
+///   search evaluates. As an estimate of the gradient of the expected post-update return it is
+///   biased: it leaves out how the pre-update episodes' distribution depends on θ.
+/// - `lvc`: H = Σ w Â (∇²log π + ∇log π ∇log πᵀ) is *not* the derivative of g on the fixed
+///   episodes; it is ProMP's low-variance estimate of the Hessian of the expected return, which
+///   credits the pre-update sampling distribution. The meta-gradient is then an estimate of the
+///   gradient of the expected post-update objective, but not the derivative of the surrogate the
+///   line search tests, so a TRPO step along it is not guaranteed to lower that surrogate.
 public enum InnerObjective: String, Sendable, Codable, CaseIterable {
     /// −Σ w log π_θ(a|s) Â (pytorch-maml-rl, garage, cbfinn/maml_rl). Its Hessian Σ w Â ∇²log π
     /// leaves out how the pre-update episodes' distribution depends on θ.

@@ -44,6 +44,12 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         #if Viewer
+        // Before any sampling: a folder that takes no files fails here, with the system's reason.
+        do {
+            try WritableFolder.probe(URL(fileURLWithPath: out).deletingLastPathComponent())
+        } catch let error as RunError {
+            throw CommandFailure(description: "--out: \(error)")
+        }
         let recorded = try recording.record(taskIndex: recording.task)
         try AdaptationViewer.renderSummary(recorded, shownEpisodes: episodes, to: out, width: size.width, height: size.height)
         let returns = recorded.meanReturns.map { String(format: "%.2f", $0) }.joined(separator: ", ")

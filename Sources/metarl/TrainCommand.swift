@@ -170,8 +170,22 @@ struct TrainCommand: ParsableCommand {
             return
         }
         var progress = ProgressDisplay(total: total, label: "\(run.spec.name) \(run.trainer.configuration.algorithm)")
+        let interruption = Interruption(completed: run.trainer.iteration, total: total, directory: run.directory.relativePath)
+        interruption.install()
         progress.start(at: run.trainer.iteration, directory: run.directory.relativePath)
-        try run.run { progress.update($0) }
+        do {
+            try run.run(writes: interruption.writes) { report in
+                interruption.completed(report.iteration)
+                progress.update(report)
+            }
+        } catch let error as NonFiniteValueError {
+            progress.finish()
+            let last = run.trainer.iteration
+            throw CommandFailure(description: """
+                \(error). The checkpoint of iteration \(last) in \(run.directory.relativePath) is intact; \
+                a smaller --max-kl or --fast-lr may keep a new run finite.
+                """)
+        }
         progress.finish()
     }
 }

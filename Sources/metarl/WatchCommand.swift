@@ -89,11 +89,11 @@ func prepareEmptyDirectory(_ directory: URL, flag: String) throws {
         guard isDirectory.boolValue else { throw CommandFailure(description: "\(flag) \(directory.path) is a file, not a directory") }
         let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         guard contents.isEmpty else { throw CommandFailure(description: "\(flag) \(directory.path) is not empty; give a new or empty directory") }
-    } else {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CommandFailure(description: "\(flag): cannot create \(directory.path): \(error.localizedDescription)")
-        }
+    }
+    do {
+        try WritableFolder.create(directory)
+        try WritableFolder.probe(directory)
+    } catch let error as RunError {
+        throw CommandFailure(description: "\(flag): \(error)")
     }
 }

@@ -159,3 +159,15 @@ struct FloatPathTests {
         #expect(worst < 1e-4, "worst relative difference \(worst)")
     }
 }
+
+@Suite("NaN propagation")
+struct NaNPropagationTests {
+    /// relu(NaN) used to be 0, hiding a diverged network; PyTorch returns NaN, and so do we.
+    @Test func reluPassesNaNThrough() {
+        let y = Tensor<Float>([Float.nan, -1, 0, 2]).relu().scalars
+        #expect(y[0].isNaN)
+        #expect(Array(y.dropFirst()) == [0, 0, 2])
+        let d = Tensor<Double>([Double.nan, -3, 4]).relu().scalars
+        #expect(d[0].isNaN && d[1] == 0 && d[2] == 4)
+    }
+}

@@ -49,4 +49,21 @@ struct SeededRandomTests {
         var copy = restored
         #expect(copy.next() == rng.next())
     }
+
+    /// Evaluation used to derive its sampling streams as training does, so with both seeds at 1
+    /// each of the 40 evaluation tasks replayed the noise of a training task. Now no evaluation
+    /// stream of the default protocol equals any training stream of a default 500-iteration run.
+    @Test func evaluationStreamsAreNotTrainingStreams() {
+        for seed: UInt64 in [1, 2, 3] {
+            var training = Set<UInt64>()
+            for index in 0..<(500 * 20) {
+                var stream = RandomStream.derive(seed: seed, purpose: .policySampling, index: index)
+                training.insert(stream.next())
+            }
+            for task in 0..<40 {
+                var stream = RandomStream.derive(seed: seed, purpose: .evaluationSampling, index: task)
+                #expect(!training.contains(stream.next()), "seed \(seed): evaluation task \(task) replays a training stream")
+            }
+        }
+    }
 }

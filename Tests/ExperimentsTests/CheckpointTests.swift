@@ -65,11 +65,10 @@ struct CheckpointTests {
     @Test func aCheckpointOfAnotherPolicyShapeIsRefused() throws {
         let directory = temporaryDirectory("shape")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try checkpoint(hidden: [4]).save(in: directory)
-        // Rewrite the manifest to claim a wider policy than the tensors hold.
-        var manifest = checkpoint(hidden: [4]).manifest
-        manifest.policy = .gaussian(GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [8], activation: .tanh))
-        try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("checkpoint.json"))
+        // A manifest that claims a wider policy than the tensors hold.
+        var wrong = checkpoint(hidden: [4])
+        wrong.manifest.policy = .gaussian(GaussianMLPPolicy(observationSize: 2, actionSize: 2, hidden: [8], activation: .tanh))
+        try wrong.save(in: directory)
         #expect {
             try Checkpoint.load(from: directory)
         } throws: { error in
@@ -78,19 +77,43 @@ struct CheckpointTests {
         }
     }
 
+    /// A process killed between the two renames of `save` leaves the parameters of iteration 8
+    /// beside the manifest of iteration 7: the parameters file carries its own manifest, so the
+    /// checkpoint loads whole, at iteration 8.
+    @Test func aSaveInterruptedBetweenItsTwoFilesLoadsTheNewerCheckpointWhole() throws {
+        let directory = temporaryDirectory("between")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try checkpoint().save(in: directory)
+        let olderManifest = try Data(contentsOf: directory.appendingPathComponent("checkpoint.json"))
+        var newer = checkpoint()
+        newer.manifest.iteration = 8
+        newer.parameters = newer.parameters.map { $0 + 1 }
+        try newer.save(in: directory)
+        try olderManifest.write(to: directory.appendingPathComponent("checkpoint.json"))
+        let loaded = try Checkpoint.load(from: directory)
+        #expect(loaded.manifest.iteration == 8)
+        #expect(loaded.parameters.map(\.scalars) == newer.parameters.map(\.scalars))
+    }
+
     @Test func mismatchedOrMissingFilesAreReported() throws {
         let directory = temporaryDirectory("mismatch")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try checkpoint().save(in: directory)
-        var manifest = checkpoint().manifest
-        manifest.iteration = 8
-        try JSONEncoder().encode(manifest).write(to: directory.appendingPathComponent("checkpoint.json"))
-        #expect(throws: RunError.self) { try Checkpoint.load(from: directory) }
+        let saved = checkpoint()
+        try saved.save(in: directory)
+        // A parameters file of the first format (no manifest inside) must agree with checkpoint.json.
+        let names = saved.manifest.policy.parameterNames
+        try Safetensors.encode(Array(zip(names, saved.parameters)).map { (name: $0.0, tensor: $0.1) },
+                               metadata: ["iteration": "6", "format": "metarl-checkpoint"])
+            .write(to: directory.appendingPathComponent("checkpoint.safetensors"))
+        #expect { try Checkpoint.load(from: directory) } throws: { "\($0)".contains("holds iteration 6, the manifest says 7") }
         try FileManager.default.removeItem(at: directory.appendingPathComponent("checkpoint.safetensors"))
         #expect(throws: RunError.missingFile(path: directory.appendingPathComponent("checkpoint.safetensors").path)) {
             try Checkpoint.load(from: directory)
         }
+        try saved.save(in: directory)
         try "{}".write(to: directory.appendingPathComponent("checkpoint.json"), atomically: true, encoding: .utf8)
+        #expect(try Checkpoint.load(from: directory).manifest == saved.manifest)   // the parameters file's copy
+        try Safetensors.encode([], metadata: ["iteration": "7", "manifest": "{}"]).write(to: directory.appendingPathComponent("checkpoint.safetensors"))
         #expect(throws: RunError.self) { try Checkpoint.load(from: directory) }
     }
 }

@@ -1,6 +1,6 @@
 import Autodiff
 import Environments
-import Experiments
+@testable import Experiments
 import Foundation
 import MetaLearning
 import Testing
@@ -84,6 +84,39 @@ struct TrainingRunTests {
         }
         #expect(try String(contentsOf: marker, encoding: .utf8) == "earlier run")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["progress.csv"])
+    }
+
+    /// A NaN in the parameters stops the run at once, naming what went non-finite and where,
+    /// and the last checkpoint stays byte for byte as it was (it used to surface five baseline
+    /// retries later, or as a line search that silently rejected every trial).
+    @Test func aNonFiniteValueStopsTheRunAndKeepsTheLastCheckpoint() throws {
+        let directory = temporaryDirectory("nan")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (c, spec) = Self.smallRun(iterations: 1)
+        var run = try TrainingRun.start(configuration: c, spec: spec, directory: directory)
+        try run.run()
+        // A checkpoint whose policy has gone NaN, as a diverged update would leave it.
+        var poisoned = try Checkpoint.load(from: directory)
+        poisoned.parameters[0] = poisoned.parameters[0] * Float.nan
+        try poisoned.save(in: directory)
+        let files = ["checkpoint.safetensors", "checkpoint.json", "progress.csv"]
+        let before = try files.map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+        var resumed = try TrainingRun.resume(directory: directory, iterations: 3)
+        let error = #expect(throws: NonFiniteValueError.self) { try resumed.run() }
+        #expect(error?.iteration == 2)
+        #expect(error?.quantity == "the policy's parameters", "\(String(describing: error))")
+        #expect(try files.map { try Data(contentsOf: directory.appendingPathComponent($0)) } == before)
+    }
+
+    @Test func aNonFiniteMetaGradientIsRefusedByTheUpdate() throws {
+        let (c, spec) = Self.smallRun(iterations: 1)
+        let trainer = MetaTrainer(configuration: c, family: spec.family)
+        let rollouts = try trainer.sampler.collectMetaBatch(maml: trainer.maml, parameters: trainer.parameters, seed: 1,
+                                                            iteration: 0, count: 2, threads: 1)
+        var poisoned = trainer.parameters
+        poisoned[1] = poisoned[1] + Float.infinity
+        #expect(throws: NonFiniteValueError.self) { try trainer.maml.update(poisoned, rollouts: rollouts, threads: 1) }
+        _ = try trainer.maml.update(trainer.parameters, rollouts: rollouts, threads: 1)
     }
 
     /// Training then evaluating: adaptation must already help after a few iterations.

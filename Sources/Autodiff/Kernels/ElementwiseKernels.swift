@@ -22,7 +22,9 @@ enum ElementwiseKernels {
         case .log: unaryLoop(x, y) { S.log($0) }
         case .tanh: unaryLoop(x, y) { S.tanh($0) }
         case .sigmoid: unaryLoop(x, y) { 1 / (1 + S.exp(-$0)) }
-        case .relu: unaryLoop(x, y) { $0 > 0 ? $0 : 0 }
+        // `x < 0 ? 0 : x`, not `x > 0 ? x : 0`: NaN compares false both ways, and must come out NaN
+        // (as PyTorch's relu does) so that nothing downstream hides it.
+        case .relu: unaryLoop(x, y) { $0 < 0 ? 0 : $0 }
         case .square: unaryLoop(x, y) { $0 * $0 }
         case .sqrt: unaryLoop(x, y) { $0.squareRoot() }
         case .power(let p):

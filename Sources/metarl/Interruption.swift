@@ -1,0 +1,47 @@
+import Dispatch
+import Foundation
+
+/// Ctrl-C and SIGTERM during a training run: wait until the files of the iteration being written
+/// are complete, say where the run stands and how to continue it, and exit with 128 + the signal
+/// (130 for SIGINT, 143 for SIGTERM), as a shell expects of a process a signal ended.
+///
+/// Checkpoints are written after every iteration, so the iteration in progress is all that is
+/// lost; waiting for it to finish could take minutes on a large spec, so it is abandoned.
+final class Interruption: @unchecked Sendable {
+    /// Held while a run writes an iteration's files, and by the handler once a signal arrives.
+    let writes = NSLock()
+    private var completed: Int
+    private let total: Int
+    private let directory: String
+    private var sources: [DispatchSourceSignal] = []
+
+    init(completed: Int, total: Int, directory: String) {
+        self.completed = completed
+        self.total = total
+        self.directory = directory
+    }
+
+    /// Records an iteration whose files are written; called with `writes` held.
+    func completed(_ iteration: Int) { completed = iteration }
+
+    /// Installs the handlers; they stay for the life of the process.
+    func install() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)   // delivered to the dispatch source instead
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in stop(signal: signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func stop(signal signalNumber: Int32) -> Never {
+        writes.lock()   // never released: the process ends holding it
+        let whereItStands = completed == 0
+            ? "interrupted before its first iteration completed"
+            : "interrupted after iteration \(completed) of \(total)"
+        let message = "\n\(whereItStands); resume with `metarl train --resume \(directory)`\n"
+        FileHandle.standardError.write(Data(message.utf8))
+        _exit(128 + signalNumber)
+    }
+}
