@@ -7,6 +7,30 @@ extension TrainingConfiguration {
     /// keep their defaults.
     /// - Throws: `RunError` naming the file and the key for syntax errors, wrong types and unknown keys.
     public static func load(file url: URL) throws -> TrainingConfiguration {
+        try loadGivenKeys(file: url).configuration
+    }
+
+    /// Each setting's flag and its key in a settings file, as `validate()` names the setting by
+    /// its flag: one setting, one name in each place.
+    public static let settingKeys: [(flag: String, key: String)] = [
+        ("spec", "spec"), ("algorithm", "algorithm"), ("iterations", "iterations"),
+        ("meta-batch-size", "metaBatchSize"), ("fast-batch-size", "fastBatchSize"),
+        ("fast-lr", "maml.innerStepSize"), ("inner-steps", "maml.innerSteps"), ("halve-step", "maml.halvesStepAfterFirst"),
+        ("first-order", "maml.firstOrder"), ("estimator", "maml.innerObjective"), ("outer-loss", "maml.outerLoss"),
+        ("discount", "maml.discount"), ("gae-lambda", "maml.gaeLambda"), ("weighting", "maml.stepWeighting"),
+        ("max-kl", "maml.maxKL"), ("cg-iters", "maml.conjugateGradientIterations"),
+        ("cg-damping", "maml.conjugateGradientDamping"), ("ls-max-steps", "maml.lineSearchSteps"),
+        ("ls-backtrack-ratio", "maml.backtrackRatio"), ("hidden", "hidden"), ("activation", "activation"),
+        ("seed", "seed"), ("threads", "threads"),
+    ]
+
+    /// The settings-file key of the setting `validate()` calls `flag`.
+    public static func settingsKey(forFlag flag: String) -> String? { settingKeys.first { $0.flag == flag }?.key }
+
+    /// Reads a run configuration as `load(file:)` does, and also returns the dotted keys the file
+    /// sets. A relative `spec` path is taken relative to the file's folder, as paths inside a spec
+    /// are relative to the spec's.
+    public static func loadGivenKeys(file url: URL) throws -> (configuration: TrainingConfiguration, keys: Set<String>) {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw RunError.missingFile(path: url.path) }
         let table: TOMLTable
         do {
@@ -16,23 +40,42 @@ extension TrainingConfiguration {
         }
         // Start from the defaults and overlay the file, so that any subset of keys is accepted.
         let merged: TOMLTable = try TOMLEncoder().encode(TrainingConfiguration())
+        var given = Set<String>()
+        /// A key at the wrong level is pointed to its table; any other unknown key gets the
+        /// closest known one.
+        func placementHint(for key: String, at path: String) -> String {
+            let name = path.isEmpty ? key : "\(path).\(key)"
+            if let home = settingKeys.map(\.key).first(where: { $0.split(separator: ".").last.map(String.init) == key }), home != name {
+                let table = home.split(separator: ".").dropLast().joined(separator: ".")
+                return table.isEmpty ? " (`\(key)` belongs at the top level, outside [\(path)])" : " (`\(key)` belongs under [\(table)])"
+            }
+            let known = path.isEmpty ? merged.keys : (merged[path]?.table?.keys ?? [])
+            return KeySuggestion.hint(for: key, among: known)
+        }
         func overlay(_ source: TOMLTable, onto target: TOMLTable, path: String) throws {
             for key in source.keys {
                 let name = path.isEmpty ? key : "\(path).\(key)"
                 guard let existing = target[key] else {
-                    throw RunError.invalidSettings(path: url.path, reason: "unknown key `\(name)`"
-                                                   + KeySuggestion.hint(for: key, among: target.keys))
+                    throw RunError.invalidSettings(path: url.path, reason: "unknown key `\(name)`" + placementHint(for: key, at: path))
                 }
+                given.insert(name)
                 if let sub = source[key]?.table, let targetSub = existing.table {
                     try overlay(sub, onto: targetSub, path: name)
                 } else if let value = source[key] {
-                    target[key] = value
+                    // TOML writes 1 and 1.0 differently; a number setting takes either.
+                    if existing.type == .double, value.type == .int, let integer = value.int {
+                        target[key] = Double(integer)
+                    } else {
+                        target[key] = value
+                    }
                 }
             }
         }
         try overlay(table, onto: merged, path: "")
         do {
-            return try TOMLDecoder().decode(TrainingConfiguration.self, from: merged)
+            var configuration = try TOMLDecoder().decode(TrainingConfiguration.self, from: merged)
+            if given.contains("spec") { configuration.spec = resolveSpec(configuration.spec, besides: url) }
+            return (configuration, given)
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw RunError.invalidSettings(path: url.path, reason: "key `\(key)`: expected \(type)")
@@ -46,5 +89,14 @@ extension TrainingConfiguration {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw RunError.invalidSettings(path: url.path, reason: "key `\(key)`: \(context.debugDescription)")
         }
+    }
+
+    /// A spec named in a settings file: a path (it has a `/` or ends in `.toml`, or a file of that
+    /// name is beside the settings file) relative to the settings file's folder; else a preset name.
+    static func resolveSpec(_ spec: String, besides settings: URL) -> String {
+        guard !spec.hasPrefix("/") else { return spec }
+        let candidate = settings.deletingLastPathComponent().appendingPathComponent(spec).standardizedFileURL
+        let looksLikePath = spec.contains("/") || spec.hasSuffix(".toml")
+        return looksLikePath || FileManager.default.fileExists(atPath: candidate.path) ? candidate.path : spec
     }
 }

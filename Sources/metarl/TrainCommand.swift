@@ -4,6 +4,9 @@ import Experiments
 import Foundation
 import MetaLearning
 
+/// Settings a file can set that have no flag of their own.
+private let settingsWithoutFlags: Set<String> = ["spec", "discount", "gae-lambda", "cg-iters", "cg-damping", "ls-max-steps", "ls-backtrack-ratio"]
+
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -19,6 +22,12 @@ struct TrainCommand: ParsableCommand {
               metarl train envs/point-robot/momentum.toml --inner-steps 2 --seed 3
               metarl train --resume runs/nav --iterations 800
               metarl train --config configs/maml-paper-navigation.toml --seed 2
+
+            Settings-file keys of the flags (a relative `spec` path is read from the file's folder):
+            \(TrainingConfiguration.settingKeys.filter { !settingsWithoutFlags.contains($0.flag) }
+                .map { "  --\($0.flag == "algorithm" ? "algo" : $0.flag) = \($0.key)" }.joined(separator: "\n"))
+            Also in a settings file only: maml.discount (γ), maml.gaeLambda (λ), maml.conjugateGradientIterations,
+            maml.conjugateGradientDamping, maml.lineSearchSteps, maml.backtrackRatio.
             """
     )
 
@@ -104,8 +113,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     func resolvedConfiguration() throws -> TrainingConfiguration {
-        var c = try config.map { try TrainingConfiguration.load(file: URL(fileURLWithPath: $0)) } ?? TrainingConfiguration()
-        if config == nil { c.threads = ProcessInfo.processInfo.activeProcessorCount }
+        let file = try config.map { try TrainingConfiguration.loadGivenKeys(file: URL(fileURLWithPath: $0)) }
+        var c = file?.configuration ?? TrainingConfiguration()
+        if let config, spec == nil, file?.keys.contains("spec") != true {
+            throw CommandFailure(description: "\(config): no `spec` key; add `spec = \"navigation\"` (a preset or a path) or give the spec as an argument")
+        }
+        if file?.keys.contains("threads") != true { c.threads = ProcessInfo.processInfo.activeProcessorCount }
         if let spec { c.spec = spec }
         if let algorithm { c.algorithm = algorithm }
         if let iterations { c.iterations = iterations }
@@ -150,8 +163,30 @@ struct TrainCommand: ParsableCommand {
         }
         if let seed { c.seed = seed }
         if let threads { c.threads = threads }
-        try c.validate()
+        do {
+            try c.validate()
+        } catch RunError.invalidConfiguration(let setting, let reason) {
+            // Name the setting where the user wrote it: the flag, or the file and its key.
+            if let config, !flagsGiven.contains(setting), let key = TrainingConfiguration.settingsKey(forFlag: setting),
+               file?.keys.contains(key) == true {
+                throw CommandFailure(description: "\(config): key `\(key)`: \(reason)")
+            }
+            throw CommandFailure(description: settingsWithoutFlags.contains(setting) ? "configuration `\(setting)`: \(reason)"
+                                   : "--\(setting == "algorithm" ? "algo" : setting): \(reason)")
+        }
         return c
+    }
+
+    /// The settings given as flags, by their flag names.
+    private var flagsGiven: Set<String> {
+        let given: [(String, Bool)] = [
+            ("algorithm", algorithm != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
+            ("fast-batch-size", fastBatchSize != nil), ("fast-lr", fastLr != nil), ("inner-steps", innerSteps != nil),
+            ("halve-step", halveStep), ("outer-loss", outerLoss != nil), ("first-order", firstOrder),
+            ("estimator", estimator != nil), ("hidden", hidden != nil), ("activation", activation != nil),
+            ("max-kl", maxKl != nil), ("weighting", weighting != nil), ("seed", seed != nil), ("threads", threads != nil),
+        ]
+        return Set(given.filter(\.1).map(\.0))
     }
 
     func run() throws {

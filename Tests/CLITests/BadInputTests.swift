@@ -47,4 +47,29 @@ struct BadInputTests {
         #expect(map(three.output) == map(one.output))
         #expect(!map(three.output).isEmpty)
     }
+
+    /// A settings file without `spec` used to train navigation silently; and an error in a
+    /// settings file names the file and the key, not a flag the user never typed.
+    @Test func settingsFileErrorsNameTheFileAndTheKey() throws {
+        let folder = scratch("settings")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let noSpec = folder.appendingPathComponent("no-spec.toml")
+        try "iterations = 2\n".write(to: noSpec, atomically: true, encoding: .utf8)
+        let refused = try metarl("train", "--config", noSpec.path, "--out", folder.appendingPathComponent("r").path)
+        #expect(refused.status == 2 && refused.error.contains("no-spec.toml: no `spec` key"), "\(refused.error)")
+        let bad = folder.appendingPathComponent("bad.toml")
+        try "spec = \"navigation\"\n[maml]\ninnerStepSize = -1\n".write(to: bad, atomically: true, encoding: .utf8)
+        let fromFile = try metarl("train", "--config", bad.path, "--out", folder.appendingPathComponent("r").path)
+        #expect(fromFile.status == 2 && fromFile.error.contains("bad.toml: key `maml.innerStepSize`: must be positive"), "\(fromFile.error)")
+        let fromFlag = try metarl("train", "--config", bad.path, "--fast-lr", "-2", "--out", folder.appendingPathComponent("r").path)
+        #expect(fromFlag.status == 2 && fromFlag.error.contains("--fast-lr: must be positive"), "\(fromFlag.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("r").path))
+        // A spec beside the settings file is found from any working directory.
+        try FileManager.default.copyItem(atPath: "envs/point-robot/navigation.toml", toPath: folder.appendingPathComponent("mine.toml").path)
+        let beside = folder.appendingPathComponent("beside.toml")
+        try "spec = \"mine.toml\"\niterations = 1\nmetaBatchSize = 2\nfastBatchSize = 2\nhidden = [8]\n".write(to: beside, atomically: true, encoding: .utf8)
+        let run = try metarl("train", "--config", beside.path, "--out", folder.appendingPathComponent("run").path)
+        #expect(run.status == 0, "\(run.error)")
+    }
 }

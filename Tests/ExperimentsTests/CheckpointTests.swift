@@ -188,6 +188,28 @@ final class ConfigurationTests {
         }
     }
 
+    /// A key at the wrong level is pointed to where it belongs.
+    @Test func aKeyAtTheWrongLevelSaysWhereItBelongs() throws {
+        #expect { try TrainingConfiguration.load(file: try write("innerStepSize = 0.2\n")) } throws: {
+            "\($0)".hasSuffix("unknown key `innerStepSize` (`innerStepSize` belongs under [maml])")
+        }
+        #expect { try TrainingConfiguration.load(file: try write("[maml]\nseed = 3\n")) } throws: {
+            "\($0)".contains("`seed` belongs at the top level")
+        }
+        // An integer where a number is expected is that number.
+        #expect(try TrainingConfiguration.load(file: try write("[maml]\ninnerStepSize = 1\n")).maml.innerStepSize == 1)
+    }
+
+    /// A relative spec path in a settings file is read from the file's folder, wherever the
+    /// command runs; a preset name stays a name.
+    @Test func aRelativeSpecPathIsTakenFromTheSettingsFilesFolder() throws {
+        let (c, keys) = try TrainingConfiguration.loadGivenKeys(file: try write("spec = \"specs/mine.toml\"\n"))
+        #expect(c.spec == directory.appendingPathComponent("specs/mine.toml").standardizedFileURL.path)
+        #expect(keys == ["spec"])
+        #expect(try TrainingConfiguration.load(file: try write("spec = \"navigation\"\n")).spec == "navigation")
+        #expect(try TrainingConfiguration.loadGivenKeys(file: try write("iterations = 3\n")).keys == ["iterations"])
+    }
+
     @Test func impossibleValuesAreRejected() {
         var c = TrainingConfiguration()
         c.metaBatchSize = 0
