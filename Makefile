@@ -15,10 +15,13 @@ run: deps
 	.build-release/release/metarl eval $$run --tasks 40 --steps 3
 
 ## test: every test with the default traits (under Xvfb, so the viewer's window is tested too),
-## then a headless build and test without them
+## a seeded run of the loader fuzzer, 20 kill -9s of a training run each resumed, then a headless
+## build and test without the default traits
 test: deps
 	swift build --build-tests
 	xvfb-run --auto-servernum env METARL_REQUIRE_DISPLAY=1 swift test --skip-build --disable-xctest
+	python3 scripts/fuzz-loaders.py --binary .build/debug/metarl --cases 2000 --seed 1
+	python3 scripts/kill-and-resume.py --binary .build/debug/metarl --kills 20 --seed 1
 	swift build --build-tests --disable-default-traits --scratch-path .build-headless
 	swift test --skip-build --disable-xctest --disable-default-traits --scratch-path .build-headless
 

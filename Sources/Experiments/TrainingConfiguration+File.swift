@@ -33,6 +33,9 @@ extension TrainingConfiguration {
     public static func loadGivenKeys(file url: URL) throws -> (configuration: TrainingConfiguration, keys: Set<String>) {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw RunError.missingFile(path: url.path) }
         let table: TOMLTable
+        if let line = TOMLHeaderCheck.firstHeaderWithoutKey(in: text) {
+            throw RunError.invalidSettings(path: url.path, reason: "line \(line): a table header needs a key after `[`")
+        }
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {

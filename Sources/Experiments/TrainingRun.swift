@@ -29,7 +29,10 @@ public struct TrainingRun {
             throw RunError.cannotWrite(path: directory.path, reason: "a file is in the way")
         }
         func holdsNothing() -> Bool {
-            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).allSatisfy { $0 == RunLock.fileName }
+            // The lock and the temporary files of a process killed mid-write are not a run.
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).allSatisfy {
+                $0 == RunLock.fileName || ($0.hasPrefix(".") && $0.contains(".tmp-"))
+            }
         }
         // Refused before the lock file is made, so a folder of someone else's gains nothing; and
         // checked again once the lock is held, against a run that started in between.
@@ -41,6 +44,7 @@ public struct TrainingRun {
         try WritableFolder.create(directory)
         let lock = try RunLock(directory: directory)
         guard holdsNothing() else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
+        AtomicFile.removeLeftovers(in: directory)
         try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
         return TrainingRun(directory: directory, spec: spec,
                            trainer: MetaTrainer(configuration: configuration, family: spec.family),

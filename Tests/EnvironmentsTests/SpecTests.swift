@@ -99,6 +99,17 @@ struct SpecTests {
         }
     }
 
+    /// TOMLKit's parser aborts the process on a table header without a key (found by
+    /// scripts/fuzz-loaders.py); such a header is a syntax error with its line instead.
+    @Test func aTableHeaderWithoutAKeyIsASyntaxErrorNotACrash() {
+        #expect(TOMLHeaderCheck.firstHeaderWithoutKey(in: "family = \"point-robot\"\n[obstacles]\n[\nrandom = 1\n") == 3)
+        #expect(TOMLHeaderCheck.firstHeaderWithoutKey(in: "a = 1\n[[=\n") == 2)
+        #expect(TOMLHeaderCheck.firstHeaderWithoutKey(in: "[ \"quoted\" ]\nx = [\n  [1, 2],\n  [3, 4],\n]\ns = \"\"\"\n[\n\"\"\"\n# [\n[a.b]\n") == nil)
+        #expect { _ = try EnvironmentSpec.parse("family = \"point-robot\"\n[\ngoal = [0, 0]\n", file: "bad.toml", name: "bad") } throws: {
+            ($0 as? SpecError)?.line == 2
+        }
+    }
+
     @Test func syntaxErrorsGiveLineAndColumn() {
         #expect {
             _ = try EnvironmentSpec.parse("family = \"point-robot\"\ngoal = = [0, 0]\n", file: "bad.toml", name: "bad")

@@ -74,6 +74,9 @@ public struct EnvironmentSpec: Sendable, Equatable {
     public static func parse(_ contents: String, file: String, name: String, path: String = "",
                              directory: URL? = nil) throws -> EnvironmentSpec {
         let table: TOMLTable
+        if let line = TOMLHeaderCheck.firstHeaderWithoutKey(in: contents) {
+            throw SpecError(file: file, line: line, message: "not valid TOML: a table header needs a key after `[`")
+        }
         do {
             table = try TOMLTable(string: contents)
         } catch let error as TOMLParseError {
