@@ -130,7 +130,7 @@ struct CLITests {
         #expect(bad.status == 2 && bad.error.contains("unknown algorithm \"reptile\""))
         // Inner-loop settings would do nothing for it: refused, naming the setting.
         let idle = try metarl("train", "navigation", "--algo", "pretrained", "--first-order", "--out", directory.path + "-idle")
-        #expect(idle.status == 2 && idle.error.contains("`first-order`: the pretrained baseline trains without inner steps"))
+        #expect(idle.status == 2 && idle.error.contains("--first-order: the pretrained baseline trains without inner steps"))
         #expect(!FileManager.default.fileExists(atPath: directory.path + "-idle"))
     }
 
