@@ -5,13 +5,16 @@ import Foundation
 /// is then renamed over the target. A failed write (a full disk, a read-only folder) removes the
 /// temporary and leaves the previous version as it was.
 public enum AtomicFile {
-    /// The temporary files' names start with this, so a run can sweep away those of a killed process.
-    public static func temporaryName(for name: String) -> String { ".\(name).tmp-" }
+    /// The temporary name of `name` for this process.
+    static func temporaryName(for name: String) -> String { ".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)" }
+
+    /// Whether a file name is a temporary of some process (one killed mid-write leaves it behind).
+    public static func isLeftover(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
 
     /// - Throws: `RunError.cannotWrite` with the system's reason ("No space left on device").
     public static func write(_ data: Data, to url: URL) throws {
         let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(temporaryName(for: url.lastPathComponent) + "\(ProcessInfo.processInfo.processIdentifier)")
+            .appendingPathComponent(temporaryName(for: url.lastPathComponent))
         func fail(_ path: String) -> RunError {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)
@@ -44,7 +47,7 @@ public enum AtomicFile {
     /// Removes the temporary files that processes killed mid-write left in `directory`.
     public static func removeLeftovers(in directory: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+        for name in names where isLeftover(name) {
             unlink(directory.appendingPathComponent(name).path)
         }
     }

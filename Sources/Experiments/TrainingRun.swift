@@ -31,7 +31,7 @@ public struct TrainingRun {
         func holdsNothing() -> Bool {
             // The lock and the temporary files of a process killed mid-write are not a run.
             ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).allSatisfy {
-                $0 == RunLock.fileName || ($0.hasPrefix(".") && $0.contains(".tmp-"))
+                $0 == RunLock.fileName || AtomicFile.isLeftover($0)
             }
         }
         // Refused before the lock file is made, so a folder of someone else's gains nothing; and

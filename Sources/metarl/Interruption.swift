@@ -22,7 +22,7 @@ final class Interruption: @unchecked Sendable {
     }
 
     /// Records an iteration whose files are written; called with `writes` held.
-    func completed(_ iteration: Int) { completed = iteration }
+    func recordCompleted(_ iteration: Int) { completed = iteration }
 
     /// Installs the handlers; they stay for the life of the process.
     func install() {

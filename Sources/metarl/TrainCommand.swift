@@ -7,6 +7,9 @@ import MetaLearning
 /// Settings a file can set that have no flag of their own.
 private let settingsWithoutFlags: Set<String> = ["spec", "discount", "gae-lambda", "cg-iters", "cg-damping", "ls-max-steps", "ls-backtrack-ratio"]
 
+/// The flag of a setting: its name, but for `algorithm`, whose flag is `--algo`.
+private func flagName(of setting: String) -> String { setting == "algorithm" ? "algo" : setting }
+
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -25,7 +28,7 @@ struct TrainCommand: ParsableCommand {
 
             Settings-file keys of the flags (a relative `spec` path is read from the file's folder):
             \(TrainingConfiguration.settingKeys.filter { !settingsWithoutFlags.contains($0.flag) }
-                .map { "  --\($0.flag == "algorithm" ? "algo" : $0.flag) = \($0.key)" }.joined(separator: "\n"))
+                .map { "  --\(flagName(of: $0.flag)) = \($0.key)" }.joined(separator: "\n"))
             Also in a settings file only: maml.discount (γ), maml.gaeLambda (λ), maml.conjugateGradientIterations,
             maml.conjugateGradientDamping, maml.lineSearchSteps, maml.backtrackRatio.
             """
@@ -100,14 +103,19 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The flags given that only a new run can take.
+    /// The flags given that only a new run can take, as typed.
     private var settingsOfANewRun: [String] {
+        givenSettings.filter { $0 != "iterations" && $0 != "threads" }.map { "--" + flagName(of: $0) } + (out != nil ? ["--out"] : [])
+    }
+
+    /// The settings given as flags, by their names in `TrainingConfiguration.settingKeys`.
+    private var givenSettings: [String] {
         let given: [(String, Bool)] = [
-            ("--algo", algorithm != nil), ("--meta-batch-size", metaBatchSize != nil),
-            ("--fast-batch-size", fastBatchSize != nil), ("--fast-lr", fastLr != nil), ("--inner-steps", innerSteps != nil),
-            ("--halve-step", halveStep), ("--outer-loss", outerLoss != nil), ("--first-order", firstOrder),
-            ("--estimator", estimator != nil), ("--hidden", hidden != nil), ("--activation", activation != nil),
-            ("--max-kl", maxKl != nil), ("--weighting", weighting != nil), ("--seed", seed != nil), ("--out", out != nil),
+            ("algorithm", algorithm != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
+            ("fast-batch-size", fastBatchSize != nil), ("fast-lr", fastLr != nil), ("inner-steps", innerSteps != nil),
+            ("halve-step", halveStep), ("outer-loss", outerLoss != nil), ("first-order", firstOrder),
+            ("estimator", estimator != nil), ("hidden", hidden != nil), ("activation", activation != nil),
+            ("max-kl", maxKl != nil), ("weighting", weighting != nil), ("seed", seed != nil), ("threads", threads != nil),
         ]
         return given.filter(\.1).map(\.0)
     }
@@ -167,26 +175,14 @@ struct TrainCommand: ParsableCommand {
             try c.validate()
         } catch RunError.invalidConfiguration(let setting, let reason) {
             // Name the setting where the user wrote it: the flag, or the file and its key.
-            if let config, !flagsGiven.contains(setting), let key = TrainingConfiguration.settingsKey(forFlag: setting),
+            if let config, !givenSettings.contains(setting), let key = TrainingConfiguration.settingsKey(forFlag: setting),
                file?.keys.contains(key) == true {
                 throw CommandFailure(description: "\(config): key `\(key)`: \(reason)")
             }
             throw CommandFailure(description: settingsWithoutFlags.contains(setting) ? "configuration `\(setting)`: \(reason)"
-                                   : "--\(setting == "algorithm" ? "algo" : setting): \(reason)")
+                                   : "--\(flagName(of: setting)): \(reason)")
         }
         return c
-    }
-
-    /// The settings given as flags, by their flag names.
-    private var flagsGiven: Set<String> {
-        let given: [(String, Bool)] = [
-            ("algorithm", algorithm != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
-            ("fast-batch-size", fastBatchSize != nil), ("fast-lr", fastLr != nil), ("inner-steps", innerSteps != nil),
-            ("halve-step", halveStep), ("outer-loss", outerLoss != nil), ("first-order", firstOrder),
-            ("estimator", estimator != nil), ("hidden", hidden != nil), ("activation", activation != nil),
-            ("max-kl", maxKl != nil), ("weighting", weighting != nil), ("seed", seed != nil), ("threads", threads != nil),
-        ]
-        return Set(given.filter(\.1).map(\.0))
     }
 
     func run() throws {
@@ -210,7 +206,7 @@ struct TrainCommand: ParsableCommand {
         progress.start(at: run.trainer.iteration, directory: run.directory.relativePath)
         do {
             try run.run(writes: interruption.writes) { report in
-                interruption.completed(report.iteration)
+                interruption.recordCompleted(report.iteration)
                 progress.update(report)
             }
         } catch let error as NonFiniteValueError {
