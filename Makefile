@@ -5,7 +5,9 @@ APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := --configuration release --scratch-path .build-release
 
-.PHONY: run test deps
+PREFIX ?= /usr/local
+
+.PHONY: run test deps install
 
 ## run: the main job: a short meta-training run on 2D navigation, then its adaptation report
 run: deps
@@ -24,6 +26,15 @@ test: deps
 	python3 scripts/kill-and-resume.py --binary .build/debug/metarl --kills 20 --seed 1
 	swift build --build-tests --disable-default-traits --scratch-path .build-headless
 	swift test --skip-build --disable-xctest --disable-default-traits --scratch-path .build-headless
+
+## install: metarl into $(PREFIX)/bin, the presets and settings files into $(PREFIX)/share/metarl
+## (where metarl finds its presets from any working directory)
+install: deps
+	swift build $(RELEASE) --product metarl
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/metarl
+	install -m 755 .build-release/release/metarl $(DESTDIR)$(PREFIX)/bin/metarl
+	rm -rf $(DESTDIR)$(PREFIX)/share/metarl/envs $(DESTDIR)$(PREFIX)/share/metarl/configs
+	cp -R envs configs $(DESTDIR)$(PREFIX)/share/metarl/
 
 ## deps: install the missing Debian packages
 deps:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks that the derivative tests can fail: deletes one term of one derivative at a time (or
-breaks one piece of the gradient engine), rebuilds, and runs the Autodiff and MetaLearning tests,
-which must then fail. Works on a temporary clone of HEAD, so the checkout is never touched.
+"""Checks that the derivative and learner tests can fail: deletes one term of one derivative at a
+time, or breaks one piece of the gradient engine, the TRPO step, conjugate gradient, the losses,
+advantages, baseline, log-probabilities or KLs; rebuilds, and runs the Autodiff and MetaLearning
+tests, which must then fail. Works on a temporary clone of HEAD, so the checkout is never touched.
 
     python3 scripts/check-derivative-mutations.py              # about 10 s per mutation on 2 cores
     python3 scripts/check-derivative-mutations.py MetaLearning    # only those whose file or name has this
@@ -81,6 +82,36 @@ MUTATIONS = [
     (M+'InnerLossCurvature.swift', "if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }", "networkPart = part", "row blocks: sum of the blocks' Hessian products"),
     (M+'MAMLTRPO+Fisher.swift', "let weight = rowWeights[rows.lowerBound + r]\n                    for j in 0..<width { upstream[r * width + j]", "let weight = rowWeights[r]\n                    for j in 0..<width { upstream[r * width + j]", "row block: Fisher row weights at the block's offset"),
     (M+'MAMLTRPO+Fisher.swift', "free[$0] ? 2 * weightSum * parts[layerTensors][$0] : 0", "free[$0] ? weightSum * parts[layerTensors][$0] : 0", "fisher log σ factor 2"),
+    # The TRPO step (MAMLTRPO.swift) and conjugate gradient.
+    (M+'MAMLTRPO.swift', "if loss < oldLoss && Double(kl) < h.maxKL {", "if true {", "line search accepts any trial"),
+    (M+'MAMLTRPO.swift', "if loss < oldLoss && Double(kl) < h.maxKL {", "if loss < oldLoss {", "line search ignores the KL"),
+    (M+'MAMLTRPO.swift', "if loss < oldLoss && Double(kl) < h.maxKL {", "if Double(kl) < h.maxKL {", "line search ignores the loss"),
+    (M+'MAMLTRPO.swift', "direction / Float((Double(quadratic) / h.maxKL).squareRoot())", "direction", "step not scaled to the trust region"),
+    (M+'MAMLTRPO.swift', "direction / Float((Double(quadratic) / h.maxKL).squareRoot())", "direction / Float((Double(quadratic) / h.maxKL))", "trust-region scale without the square root"),
+    (M+'MAMLTRPO.swift', "let quadratic = 0.5 * Tensor.dot(direction, curvatureAlongIt).scalar", "let quadratic = Tensor.dot(direction, curvatureAlongIt).scalar", "quadratic model without ½"),
+    (M+'MAMLTRPO.swift', "stepSize *= Float(h.backtrackRatio)", "stepSize *= 1", "line search never backtracks"),
+    (M+'MAMLTRPO.swift', "return perTask.reduce(Tensor.zeros([v.count]), +) / taskCount + damping * v", "return perTask.reduce(Tensor.zeros([v.count]), +) + damping * v", "KL curvature not averaged over tasks"),
+    (A+'ConjugateGradient.swift', "direction = residual + (nextNormSquared / residualNormSquared) * direction", "direction = residual", "conjugate gradient without conjugation"),
+    (A+'ConjugateGradient.swift', "residual = residual - stepLength * z", "residual = residual - z", "conjugate gradient residual step"),
+    (A+'ConjugateGradient.swift', "return (x, b - residual)", "return (x, b)", "conjugate gradient product A·x"),
+    # Policy-gradient losses, advantages, the baseline, log-probabilities and KLs.
+    (M+'PolicyGradient.swift', "return -(logProbability * weightedAdvantages).sum()", "return (logProbability * weightedAdvantages).sum()", "REINFORCE loss sign"),
+    (M+'PolicyGradient.swift', "return -((logProbability - logProbability.detached).exp() * weightedAdvantages).sum()", "return -(logProbability * weightedAdvantages).sum()", "LVC loss as REINFORCE"),
+    (M+'MAMLTRPO.swift', "let loss = -(logRatio.exp() * valid.weightedAdvantages).sum()", "let loss = -(logRatio * valid.weightedAdvantages).sum()", "outer surrogate without the ratio's exp"),
+    (M+'MAMLTRPO.swift', "let kl = (current.klDivergence(to: old) * valid.stepWeights).sum()", "let kl = current.klDivergence(to: old).sum()", "outer KL without step weights"),
+    (M+'Advantages.swift', "running = Double(rewards[t]) + gamma * running", "running = Double(rewards[t]) + running", "returns without discount"),
+    (M+'Advantages.swift', "let delta = Double(rewards[t]) + gamma * nextValue - values[t]", "let delta = Double(rewards[t]) - values[t]", "TD error without the next value"),
+    (M+'Advantages.swift', "running = delta + gamma * lambda * running", "running = delta + gamma * running", "GAE without λ"),
+    (M+'Advantages.swift', "let centred = advantages.map { $0 - mean }", "let centred = advantages", "advantages not centred"),
+    (M+'Advantages.swift', "return centred.map { $0 / scale }", "return centred", "advantages not scaled"),
+    (M+'LinearFeatureBaseline.swift', "phi[start + d + j] = o * o", "phi[start + d + j] = o", "baseline squared features"),
+    (M+'LinearFeatureBaseline.swift', "phi[start + 2 * d + 3] = 1", "phi[start + 2 * d + 3] = 0", "baseline constant feature"),
+    (M+'LinearFeatureBaseline.swift', "moment[i] += xi * targets[row]", "moment[i] += targets[row]", "baseline normal equations Xᵀy"),
+    (M+'GaussianMLPPolicy.swift', "let perDimension = -0.5 * z.squared() - logStd - Scalar(0.5 * Double.log(2 * Double.pi))", "let perDimension = -0.5 * z.squared() - Scalar(0.5 * Double.log(2 * Double.pi))", "gaussian log-probability without log σ"),
+    (M+'GaussianMLPPolicy.swift', "let meanTerm = (p.mean - q.mean).squared() / (2 * q.logStd).exp()", "let meanTerm = (p.mean - q.mean).squared()", "gaussian KL mean term without σ_q²"),
+    (M+'GaussianMLPPolicy.swift', "let perDimension = q.logStd - p.logStd + 0.5 * (varianceRatio + meanTerm) - 0.5", "let perDimension = 0.5 * (varianceRatio + meanTerm) - 0.5", "gaussian KL without the log σ ratio"),
+    (M+'CategoricalMLPPolicy.swift', "(p.exp() * (p - q)).sum(alongAxis: 1, keepingDimension: true)", "(p - q).sum(alongAxis: 1, keepingDimension: true)", "categorical KL without p weights"),
+    (M+'CategoricalMLPPolicy.swift', "for (row, action) in actions.scalars.enumerated() { mask[row * n + Int(action)] = 1 }", "for (row, _) in actions.scalars.enumerated() { mask[row * n] = 1 }", "categorical log-probability of the wrong action"),
 ]
 
 

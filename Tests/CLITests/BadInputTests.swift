@@ -73,3 +73,36 @@ struct BadInputTests {
         #expect(run.status == 0, "\(run.error)")
     }
 }
+
+/// `make install`'s layout: `bin/metarl` finds `share/metarl/envs` beside it from any folder.
+@Suite("Installed layout")
+struct InstalledLayoutTests {
+    @Test func anInstalledMetarlFindsItsPresetsFromAnyFolder() throws {
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-prefix-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        let manager = FileManager.default
+        try manager.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try manager.createDirectory(at: prefix.appendingPathComponent("share/metarl"), withIntermediateDirectories: true)
+        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("metarl")
+        try manager.copyItem(at: built, to: prefix.appendingPathComponent("bin/metarl"))
+        try manager.copyItem(atPath: "envs", toPath: prefix.appendingPathComponent("share/metarl/envs").path)
+        let elsewhere = prefix.appendingPathComponent("work")
+        try manager.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+
+        let process = Process()
+        process.executableURL = prefix.appendingPathComponent("bin/metarl")
+        process.arguments = ["envs", "show", "four-rooms", "--tasks", "1"]
+        process.currentDirectoryURL = elsewhere
+        var environment = ProcessInfo.processInfo.environment
+        environment["METARL_ENVS"] = nil
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output.contains("from \(prefix.appendingPathComponent("share/metarl/envs").standardizedFileURL.path)/gridworld/four-rooms.toml"), "\(output)")
+    }
+}

@@ -114,22 +114,26 @@ public struct EnvironmentSpec: Sendable, Equatable {
     }
 
     /// The `envs/` folder: `$METARL_ENVS` if set, else the first `envs/` found in the working
-    /// directory or above it, else above the executable (a build folder inside the checkout).
+    /// directory or above it, else `share/metarl/envs` beside an installed executable's `bin/`
+    /// (`make install`), else above the executable (a build folder inside the checkout).
     public static func presetDirectory() -> URL? {
         let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["METARL_ENVS"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit)
         }
-        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                      URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()]
-        for start in starts {
+        let executableFolder = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        func isFolder(_ url: URL) -> Bool {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
+        let installed = executableFolder.deletingLastPathComponent().appendingPathComponent("share/metarl/envs").standardizedFileURL
+        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath), executableFolder]
+        for (index, start) in starts.enumerated() {
+            if index == 1 && isFolder(installed) { return installed }
             var folder = start.standardizedFileURL
             while true {
                 let candidate = folder.appendingPathComponent("envs")
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                    return candidate
-                }
+                if isFolder(candidate) { return candidate }
                 let parent = folder.deletingLastPathComponent()
                 if parent.path == folder.path { break }
                 folder = parent
