@@ -15,6 +15,8 @@ public struct TrainingBenchmark: Sendable {
         /// Environment steps per second during sampling (all tasks, both phases).
         public var samplerStepsPerSecond: Double
         public var peakResidentMegabytes: Double
+        /// What `TrainingConfiguration.estimatedMemory(for:)` predicted, the figure runs are refused by.
+        public var estimatedMegabytes: Double
         public var iterations: Int
         public var threads: Int
         public var blasCore: String
@@ -27,6 +29,7 @@ public struct TrainingBenchmark: Sendable {
             case secondsLineSearch = "line_search_s"
             case samplerStepsPerSecond = "sampler_steps_per_second"
             case peakResidentMegabytes = "peak_rss_mb"
+            case estimatedMegabytes = "estimated_memory_mb"
             case iterations, threads
             case blasCore = "blas_core"
         }
@@ -64,6 +67,7 @@ public struct TrainingBenchmark: Sendable {
             secondsLineSearch: median(reports.map(\.update.secondsLineSearch)),
             samplerStepsPerSecond: median(stepsPerSecond),
             peakResidentMegabytes: Self.peakResidentMegabytes(),
+            estimatedMegabytes: configuration.estimatedMemory(for: family).bytes / 1e6,
             iterations: configuration.iterations, threads: configuration.threads,
             blasCore: Autodiff.ComputeEnvironment.blasCore)
     }

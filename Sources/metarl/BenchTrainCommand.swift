@@ -49,7 +49,8 @@ struct BenchTrainCommand: ParsableCommand {
             print(String(format: "    conjugate gradient    %.3f", result.secondsConjugateGradient))
             print(String(format: "    line search           %.3f", result.secondsLineSearch))
             print(String(format: "  sampler steps/s         %.0f", result.samplerStepsPerSecond))
-            print(String(format: "  peak resident memory    %.0f MB", result.peakResidentMegabytes))
+            print(String(format: "  peak resident memory    %.0f MB (estimated before the run: %.0f MB)",
+                         result.peakResidentMegabytes, result.estimatedMegabytes))
         }
     }
 }

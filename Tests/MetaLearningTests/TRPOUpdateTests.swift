@@ -92,4 +92,25 @@ struct TRPOUpdateTests {
         #expect(updated.map(\.scalars) == theta.map(\.scalars))
         #expect(report.lossAfter == report.lossBefore)
     }
+
+    /// Episodes whose rewards are all zero have zero advantages: no step can lower the surrogate,
+    /// so a search that demands a lower one accepts nothing, however small the KL.
+    @Test func noTrialIsAcceptedThatDoesNotLowerTheSurrogate() throws {
+        let (maml, theta, rollouts) = try Self.metaBatch(maxKL: 0.01)
+        func unrewarded(_ batch: PolicyGradientBatch<Float>) throws -> PolicyGradientBatch<Float> {
+            let e = batch.episodes
+            var zeroed = EpisodeBatch(observationSize: e.observationSize, actionSize: e.actionSize)
+            for (index, (start, length)) in zip(e.episodeStarts, e.lengths).enumerated() {
+                zeroed.append(observations: Array(e.observations[(start * e.observationSize)..<((start + length) * e.observationSize)]),
+                              actions: Array(e.actions[(start * e.actionSize)..<((start + length) * e.actionSize)]),
+                              rewards: [Float](repeating: 0, count: length),
+                              finalObservation: Array(e.finalObservations[(index * e.observationSize)..<((index + 1) * e.observationSize)]))
+            }
+            return try maml.hyperparameters.policyGradientBatch(zeroed)
+        }
+        let flat = try rollouts.map { MAMLTRPO.TaskRollout(train: $0.train, valid: try unrewarded($0.valid)) }
+        let (updated, report) = try maml.update(theta, rollouts: flat, threads: 1)
+        #expect(!report.accepted && report.lineSearchTrials == maml.hyperparameters.lineSearchSteps)
+        #expect(updated.map(\.scalars) == theta.map(\.scalars))
+    }
 }
