@@ -113,4 +113,26 @@ struct TRPOUpdateTests {
         #expect(!report.accepted && report.lineSearchTrials == maml.hyperparameters.lineSearchSteps)
         #expect(updated.map(\.scalars) == theta.map(\.scalars))
     }
+
+    /// The outer surrogate is −Σ w Â · π_θ'(a|s)/π_old(a|s), recomputed here from the policy's own
+    /// log-probabilities at a candidate away from the reference (where the ratio is not 1).
+    @Test func theOuterSurrogateIsTheImportanceWeightedAdvantage() throws {
+        let (maml, theta, rollouts) = try Self.metaBatch(maxKL: 0.01)
+        let rollout = rollouts[0]
+        let references = maml.surrogate(theta, rollout: rollout, references: nil, differentiable: false).references
+        var rng = testGenerator(82)
+        let candidate = theta.map { $0 + Tensor<Float>.uniform($0.shape, in: -0.05...0.05, using: &rng) }
+        let value = maml.surrogate(candidate, rollout: rollout, references: references, differentiable: false).loss.scalar
+        // θ' of the candidate, through the same inner step, on the validation episodes.
+        let adapted = InnerLoop.adapt(candidate, policy: maml.policy, batches: rollout.train,
+                                      stepSizes: maml.hyperparameters.innerStepSizes(), createGraph: false)
+        let valid = rollout.valid
+        let new = maml.policy.logProbability(of: valid.actions, at: valid.observations, parameters: adapted).scalars
+        let old = references[0].logProbability(of: valid.actions).scalars
+        let expected = -zip(zip(new, old), valid.weightedAdvantages.scalars).reduce(0.0) { total, term in
+            total + Double(Float.exp(term.0.0 - term.0.1) * term.1)
+        }
+        #expect(abs(Double(value) - expected) < 1e-4 * max(1, abs(expected)), "surrogate \(value), expected \(expected)")
+        #expect(zip(new, old).contains { abs($0 - $1) > 1e-3 }, "the candidate must move the policy for the ratio to matter")
+    }
 }
