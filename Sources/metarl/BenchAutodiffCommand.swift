@@ -30,9 +30,9 @@ struct BenchAutodiffCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard rows > 0 else { throw ValidationError("--rows must be positive, got \(rows)") }
-        guard hidden > 0 else { throw ValidationError("--hidden must be positive, got \(hidden)") }
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
+        try require(rows, "--rows", in: 1...10_000_000)
+        try require(hidden, "--hidden", in: 1...10_000)
+        try require(repeats, "--repeats", in: 1...1_000_000)
     }
 
     func run() throws {

@@ -48,13 +48,14 @@ struct BenchEnvsCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard environments >= 1 else { throw ValidationError("--environments must be at least 1, got \(environments)") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        try require(environments, "--environments", in: 1...10_000_000)
+        try require(steps, "--steps", in: 1...100_000_000)
+        try require(repeats, "--repeats", in: 1...10_000)
         if let threads, threads < 1 || threads > environments {
             throw ValidationError("--threads must lie in 1...\(environments), got \(threads)")
         }
-        guard viewSize >= 3 && viewSize % 2 == 1 else { throw ValidationError("--view-size must be odd and at least 3, got \(viewSize)") }
+        try require(viewSize, "--view-size", in: 3...63)
+        guard viewSize % 2 == 1 else { throw ValidationError("--view-size must be odd and at least 3, got \(viewSize)") }
     }
 
     func run() throws {

@@ -38,8 +38,8 @@ struct BenchRenderCommand: ParsableCommand {
 
     func validate() throws {
         try size.validate()
-        guard trajectories >= 1 else { throw ValidationError("--trajectories must be at least 1, got \(trajectories)") }
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        try require(trajectories, "--trajectories", in: 1...10_000)
+        try require(repeats, "--repeats", in: 1...100_000)
     }
 
     func run() throws {

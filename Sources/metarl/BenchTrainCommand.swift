@@ -28,8 +28,8 @@ struct BenchTrainCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try require(iterations, "--iterations", in: 1...1_000_000)
+        if let threads { try require(threads, "--threads", in: 1...256) }
     }
 
     func run() throws {

@@ -56,7 +56,7 @@ struct EnvsCommand: ParsableCommand {
         var showMap = true
 
         func validate() throws {
-            guard tasks >= 0 else { throw ValidationError("--tasks must not be negative, got \(tasks)") }
+            try require(tasks, "--tasks", in: 0...100_000)
         }
 
         func run() throws {

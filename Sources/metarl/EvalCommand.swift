@@ -70,11 +70,11 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1, got \(tasks)") }
-        if let steps, steps < 0 { throw ValidationError("--steps must not be negative, got \(steps)") }
-        guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard minSteps >= 0 else { throw ValidationError("--min-steps must not be negative, got \(minSteps)") }
+        try require(tasks, "--tasks", in: 1...100_000)
+        if let steps { try require(steps, "--steps", in: 0...1000) }
+        try require(episodes, "--episodes", in: 1...100_000)
+        if let threads { try require(threads, "--threads", in: 1...256) }
+        try require(minSteps, "--min-steps", in: 0...100_000_000)
         if let sizes = try explicitStepSizes() {
             if let steps, steps != sizes.count {
                 throw ValidationError("--steps \(steps) and \(sizes.count) --step-sizes disagree; give one of them")
@@ -91,8 +91,8 @@ struct EvalCommand: ParsableCommand {
         let values = stepSizes.split(separator: ",", omittingEmptySubsequences: false).map {
             Double($0.trimmingCharacters(in: .whitespaces))
         }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }) else {
-            throw ValidationError("--step-sizes must be non-negative numbers separated by commas, got \"\(stepSizes)\"")
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= 1e6 }) else {
+            throw ValidationError("--step-sizes must be numbers in [0, 10⁶] separated by commas, got \"\(stepSizes)\"")
         }
         return values.map { $0! }
     }

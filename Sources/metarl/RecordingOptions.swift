@@ -27,11 +27,11 @@ struct RecordingOptions: ParsableArguments {
     var halveStep = true
 
     func validate(shownEpisodes: Int) throws {
-        guard task >= 0 else { throw ValidationError("--task must not be negative, got \(task)") }
+        try require(task, "--task", in: 0...1_000_000)
         if let steps, steps < 0 || steps > 9 {
             throw ValidationError("--steps must be between 0 and 9 (the keys 0–9 jump to a step), got \(steps)")
         }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        try require(batch, "--batch", in: 1...100_000)
         guard shownEpisodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(shownEpisodes)") }
         guard shownEpisodes <= batch else {
             throw ValidationError("--episodes (\(shownEpisodes)) cannot exceed --batch (\(batch)): only sampled episodes can be shown")

@@ -37,6 +37,23 @@ struct BadInputTests {
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
+    /// Sizes with a digit too many are refused by name, not attempted (each of these used to
+    /// allocate until the process aborted).
+    @Test func absurdSizesOnAnyCommandAreRefusedByFlag() throws {
+        let cases: [([String], String)] = [
+            (["bench", "envs", "navigation", "--environments", "100000000000"], "--environments must lie in 1…10000000"),
+            (["bench", "autodiff", "--rows", "100000000000"], "--rows must lie in 1…10000000"),
+            (["envs", "show", "navigation", "--tasks", "100000000000"], "--tasks must lie in 0…100000"),
+            (["eval", "/nonexistent", "--episodes", "100000000000"], "--episodes must lie in 1…100000"),
+            (["render", "--random", "navigation", "--batch", "100000000000", "--out", "x.png"], "--batch must lie in 1…100000"),
+            (["eval", "/nonexistent", "--step-sizes", "0.1,inf"], "--step-sizes must be numbers in [0, 10⁶]"),
+        ]
+        for (arguments, message) in cases {
+            let r = try metarlArguments(arguments)
+            #expect(r.status == 2 && r.error.contains(message), "\(arguments): \(r.error)")
+        }
+    }
+
     /// The map printed is task 0's, the first one listed (it used to be an extra, unlisted task).
     @Test func envsShowPrintsTheMapOfTaskZero() throws {
         let three = try metarl("envs", "show", "maze-random", "--tasks", "3")
