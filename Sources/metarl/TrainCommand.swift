@@ -29,8 +29,8 @@ struct TrainCommand: ParsableCommand {
             Settings-file keys of the flags (a relative `spec` path is read from the file's folder):
             \(TrainingConfiguration.settingKeys.filter { !settingsWithoutFlags.contains($0.flag) }
                 .map { "  --\(flagName(of: $0.flag)) = \($0.key)" }.joined(separator: "\n"))
-            Also in a settings file only: maml.discount (γ), maml.gaeLambda (λ), maml.conjugateGradientIterations,
-            maml.conjugateGradientDamping, maml.lineSearchSteps, maml.backtrackRatio.
+            Settings with no flag, in a settings file only: \(TrainingConfiguration.settingKeys
+                .filter { settingsWithoutFlags.contains($0.flag) && $0.flag != "spec" }.map(\.key).joined(separator: ", ")).
             """
     )
 
