@@ -126,19 +126,20 @@ public struct EnvironmentSpec: Sendable, Equatable {
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
         }
-        let installed = executableFolder.deletingLastPathComponent().appendingPathComponent("share/metarl/envs").standardizedFileURL
-        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath), executableFolder]
-        for (index, start) in starts.enumerated() {
-            if index == 1 && isFolder(installed) { return installed }
+        /// The first `envs/` folder in `start` or a folder above it.
+        func envsAbove(_ start: URL) -> URL? {
             var folder = start.standardizedFileURL
             while true {
                 let candidate = folder.appendingPathComponent("envs")
                 if isFolder(candidate) { return candidate }
                 let parent = folder.deletingLastPathComponent()
-                if parent.path == folder.path { break }
+                if parent.path == folder.path { return nil }
                 folder = parent
             }
         }
-        return nil
+        let installed = executableFolder.deletingLastPathComponent().appendingPathComponent("share/metarl/envs").standardizedFileURL
+        return envsAbove(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            ?? (isFolder(installed) ? installed : nil)
+            ?? envsAbove(executableFolder)
     }
 }
