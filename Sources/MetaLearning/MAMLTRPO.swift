@@ -94,29 +94,7 @@ public struct MAMLTRPO: Sendable {
         }
     }
 
-    /// Episodes and advantages of one task for one meta-update.
-    public struct TaskRollout<Scalar: TensorScalar>: Sendable {
-        /// One batch per inner step, the first sampled with π_θ, each later one with the policy
-        /// adapted so far.
-        public var train: [PolicyGradientBatch<Scalar>]
-        /// Sampled with the fully adapted policy.
-        public var valid: PolicyGradientBatch<Scalar>
-
-        public init(train: [PolicyGradientBatch<Scalar>], valid: PolicyGradientBatch<Scalar>) {
-            self.train = train
-            self.valid = valid
-        }
-
-        /// The adapted policies an outer loss scores, as (step, batch): θ_step on the episodes
-        /// sampled with it — the next step's train batch, or the validation batch for the last.
-        /// With no inner steps, θ itself on the validation batch.
-        public func scored(by outerLoss: OuterLoss) -> [(step: Int, batch: PolicyGradientBatch<Scalar>)] {
-            switch outerLoss {
-            case .final: [(train.count, valid)]
-            case .everyStep: train.isEmpty ? [(0, valid)] : (1...train.count).map { ($0, $0 < train.count ? train[$0] : valid) }
-            }
-        }
-    }
+    public typealias TaskRollout<S: TensorScalar> = MetaLearning.TaskRollout<S>
 
     /// What one meta-update did.
     public struct UpdateReport: Sendable, Equatable {
@@ -140,32 +118,23 @@ public struct MAMLTRPO: Sendable {
         self.hyperparameters = hyperparameters
     }
 
-    // MARK: - Sampling and adaptation
+    // MARK: - As a meta-learner
+
+    /// MAML-TRPO as the learner the trainer runs: the policy-gradient inner step (in the inner
+    /// objective's form, or first order) and TRPO's outer step.
+    public var learner: GradientMetaLearner {
+        let h = hyperparameters
+        return GradientMetaLearner(name: h.firstOrder ? "fo-maml" : "maml-trpo", policy: policy, inner: h,
+                                   rule: PolicyGradientStep(objective: h.innerObjective, firstOrder: h.firstOrder),
+                                   optimizer: TrustRegionOptimizer(h))
+    }
 
     /// Samples and adapts on one task: k train batches, then a validation batch.
     /// - Returns: the rollout and the adapted parameters after each step.
     public func collect<Environment: VectorEnvironment>(
-        task: Environment.Task, parameters: [Tensor<Float>], sampler: EpisodeSampler<Environment>,
-        stepSizes: [Float]? = nil, using rng: inout SplitMix64
+        task: Environment.Task, parameters: [Tensor<Float>], sampler: EpisodeSampler<Environment>, using rng: inout SplitMix64
     ) throws -> (rollout: TaskRollout<Float>, adapted: [[Tensor<Float>]]) {
-        let h = hyperparameters
-        let alphas = stepSizes ?? h.innerStepSizes() as [Float]
-        var theta = parameters.map(\.detached)
-        var train: [PolicyGradientBatch<Float>] = []
-        var adapted: [[Tensor<Float>]] = []
-        func sample() throws -> EpisodeBatch {
-            let episodes = sampler.sample(task: task, parameters: theta, using: &rng)
-            try episodes.checkFinite()
-            return episodes
-        }
-        for alpha in alphas {
-            let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(sample())
-            theta = InnerLoop.adapt(theta, policy: policy, batches: [batch], stepSizes: [alpha], createGraph: false)
-            train.append(batch)
-            adapted.append(theta)
-        }
-        let valid: PolicyGradientBatch<Float> = try h.policyGradientBatch(sample())
-        return (TaskRollout(train: train, valid: valid), adapted)
+        try learner.collect(task: task, parameters: parameters, sampler: sampler, using: &rng)
     }
 
     // MARK: - The outer objective
@@ -227,69 +196,25 @@ public struct MAMLTRPO: Sendable {
     public func update(
         _ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int
     ) throws -> (parameters: [Tensor<Float>], report: UpdateReport) {
-        let h = hyperparameters
-        let shapes = parameters.map(\.shape)
-        let taskCount = Float(rollouts.count)
-        let clock = ContinuousClock()
-        let startGradient = clock.now
+        var learner = self.learner
+        let (updated, metrics) = try learner.update(parameters, rollouts: rollouts, threads: threads)
+        return (updated, UpdateReport(metrics))
+    }
 
-        // Per task: the meta-gradient and the factored KL curvature through the inner steps.
-        let terms = Parallel.map(rollouts.count, threads: threads) { index -> TaskCurvature<Float> in
-            curvature(at: parameters, rollout: rollouts[index])
-        }
-        let oldLoss = terms.map(\.loss).reduce(0, +) / taskCount
-        let oldKL = terms.map(\.kl).reduce(0, +) / taskCount
-        let gradient = terms.map(\.metaGradient).reduce(Tensor.zeros([terms[0].metaGradient.count]), +) / taskCount
-        let secondsGradient = (clock.now - startGradient).inSeconds
-        try NonFiniteValueError.check([oldLoss], "the outer loss")
-        try NonFiniteValueError.check([oldKL], "the KL divergence")
-        try NonFiniteValueError.check(gradient.scalars, "the meta-gradient")
+    /// The factored derivatives of one task's outer objective at θ: loss, KL, the meta-gradient
+    /// through the inner steps and the KL's curvature (`TaskTerms`), as the update computes them.
+    public func curvature<Scalar>(at parameters: [Tensor<Scalar>], rollout: TaskRollout<Scalar>) -> TaskTerms<Scalar> {
+        learner.taskTerms(at: parameters, rollout: rollout, references: nil, form: .ratio, constants: [], needs: .curvature)
+    }
+}
 
-        // F·v: the mean over tasks of the KL's Hessian through the inner steps times v, plus damping.
-        let damping = Float(h.conjugateGradientDamping)
-        let klHessianProduct = { (v: Tensor<Float>) -> Tensor<Float> in
-            let perTask = Parallel.map(terms.count, threads: threads) { index -> Tensor<Float> in
-                terms[index].klHessianProduct(v)
-            }
-            return perTask.reduce(Tensor.zeros([v.count]), +) / taskCount + damping * v
-        }
-        let startCG = clock.now
-        let (direction, curvatureAlongIt) = conjugateGradientWithProduct(klHessianProduct, b: gradient,
-                                                                         iterations: h.conjugateGradientIterations)
-        let quadratic = 0.5 * Tensor.dot(direction, curvatureAlongIt).scalar
-        let secondsCG = (clock.now - startCG).inSeconds
-        try NonFiniteValueError.check(direction.scalars + [quadratic], "the conjugate-gradient step")
-
-        // Scale the step to the trust region's boundary, then backtrack.
-        let startLineSearch = clock.now
-        let step = quadratic > 0 ? direction / Float((Double(quadratic) / h.maxKL).squareRoot()) : direction * 0
-        let flat = ParameterVector.flatten(parameters.map(\.detached))
-        var stepSize: Float = 1
-        var report = UpdateReport(lossBefore: Double(oldLoss), lossAfter: Double(oldLoss), klBefore: Double(oldKL),
-                                  klAfter: 0, lineSearchTrials: 0, accepted: false, secondsMetaGradient: secondsGradient,
-                                  secondsConjugateGradient: secondsCG, secondsLineSearch: 0)
-        var result = parameters.map(\.detached)
-        for trial in 1...h.lineSearchSteps {
-            let candidate = ParameterVector.unflatten(flat - stepSize * step, shapes: shapes)
-            let evaluated = Parallel.map(rollouts.count, threads: threads) { index -> (Float, Float) in
-                let (loss, kl, _) = surrogate(candidate, rollout: rollouts[index], references: terms[index].references,
-                                              differentiable: false)
-                return (loss.scalar, kl.scalar)
-            }
-            let loss = evaluated.map(\.0).reduce(0, +) / taskCount
-            let kl = evaluated.map(\.1).reduce(0, +) / taskCount
-            report.lineSearchTrials = trial
-            if loss < oldLoss && Double(kl) < h.maxKL {
-                report.lossAfter = Double(loss)
-                report.klAfter = Double(kl)
-                report.accepted = true
-                result = candidate
-                break
-            }
-            stepSize *= Float(h.backtrackRatio)
-        }
-        report.secondsLineSearch = (clock.now - startLineSearch).inSeconds
-        for tensor in result { try NonFiniteValueError.check(tensor.scalars, "the updated parameters") }
-        return (result, report)
+extension MAMLTRPO.UpdateReport {
+    /// The report of TRPO's figures, by their `progress.csv` names.
+    init(_ metrics: [Metric]) {
+        func value(_ name: String) -> Double { metrics.first { $0.name == name }?.value ?? 0 }
+        self.init(lossBefore: value("losses/outer_before"), lossAfter: value("losses/outer_after"), klBefore: value("kl/before"),
+                  klAfter: value("kl/after"), lineSearchTrials: Int(value("line_search/trials")),
+                  accepted: value("line_search/accepted") == 1, secondsMetaGradient: value("time/meta_gradient"),
+                  secondsConjugateGradient: value("time/conjugate_gradient"), secondsLineSearch: value("time/line_search"))
     }
 }

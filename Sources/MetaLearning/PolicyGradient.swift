@@ -11,6 +11,11 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
     public let weightedAdvantages: Tensor<Scalar>
     /// wᵢ per step, `[steps, 1]`, for averages such as the mean KL.
     public let stepWeights: Tensor<Scalar>
+    /// The fitted baseline's V(s_t) per step (DiCE's baseline term reads it).
+    public let values: [Double]
+    /// The root-mean-square of the advantages before normalisation (1 without it): DiCE scales
+    /// its rewards by it, so that its first-order step matches the normalised one in size.
+    public let advantageScale: Double
 
     /// Fits a fresh linear baseline to the batch's discounted returns, forms GAE(γ, λ) advantages
     /// and normalises them per task.
@@ -20,12 +25,15 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
                 normalizesAdvantages: Bool = true) throws {
         var baseline = LinearFeatureBaseline(observationSize: episodes.observationSize)
         try baseline.fit(episodes, targets: episodes.discountedReturns(discount: discount))
-        var advantages = episodes.advantages(values: baseline.predict(episodes), discount: discount, lambda: gaeLambda)
+        let values = baseline.predict(episodes)
+        var advantages = episodes.advantages(values: values, discount: discount, lambda: gaeLambda)
+        let weights = episodes.stepWeights(weighting)
+        self.values = values
+        advantageScale = normalizesAdvantages ? zip(weights, advantages).reduce(0) { $0 + $1.0 * $1.1 * $1.1 }.squareRoot() + 1e-8 : 1
         if normalizesAdvantages { advantages = episodes.normalized(advantages, weighting: weighting) }
         self.episodes = episodes
         observations = Tensor(shape: [episodes.stepCount, episodes.observationSize], scalars: episodes.observations.map { Scalar($0) })
         actions = Tensor(shape: [episodes.stepCount, episodes.actionSize], scalars: episodes.actions.map { Scalar($0) })
-        let weights = episodes.stepWeights(weighting)
         stepWeights = Tensor(shape: [episodes.stepCount, 1], scalars: weights.map { Scalar($0) })
         weightedAdvantages = Tensor(shape: [episodes.stepCount, 1], scalars: zip(weights, advantages).map { Scalar($0 * $1) })
     }

@@ -2,7 +2,7 @@ import RealModule
 
 /// Adam (Kingma & Ba, ICLR 2015, Algorithm 1): bias-corrected running means of the gradient and
 /// its square, m̂ and v̂, and the step θ ← θ − η·m̂ / (√v̂ + ε).
-public struct Adam<Scalar: TensorScalar>: Optimizer {
+public struct Adam<Scalar: TensorScalar>: Optimizer, Sendable {
     /// η, the step size (default 1e-3).
     public let learningRate: Scalar
     /// β₁, the decay of the first-moment estimate (default 0.9).
@@ -24,6 +24,31 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
+    }
+
+    /// What resuming exactly needs besides the settings: t and the two moment estimates (empty
+    /// before the first step).
+    public struct State: Sendable {
+        public var step: Int
+        public var firstMoment: [Tensor<Scalar>]
+        public var secondMoment: [Tensor<Scalar>]
+
+        public init(step: Int, firstMoment: [Tensor<Scalar>], secondMoment: [Tensor<Scalar>]) {
+            self.step = step
+            self.firstMoment = firstMoment
+            self.secondMoment = secondMoment
+        }
+    }
+
+    /// The optimiser's state, to save in a checkpoint and to set when resuming.
+    public var state: State {
+        get { State(step: step, firstMoment: firstMoment, secondMoment: secondMoment) }
+        set {
+            precondition(newValue.firstMoment.map(\.shape) == newValue.secondMoment.map(\.shape), "Adam moments of different shapes")
+            step = newValue.step
+            firstMoment = newValue.firstMoment
+            secondMoment = newValue.secondMoment
+        }
     }
 
     public mutating func update(_ parameters: inout [Tensor<Scalar>], along gradients: [Tensor<Scalar>]) {
