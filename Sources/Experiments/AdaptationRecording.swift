@@ -76,34 +76,34 @@ extension AdaptationRecording {
     /// `episodes` episodes with the policy, adapts it `steps` times as evaluation does and rolls
     /// out after each step.
     /// - Parameters:
-    ///   - hyperparameters: α, γ, λ and the step weighting of the inner loop.
+    ///   - learner: whose adaptation step is shown (its α, γ, λ, weighting and meta-learned state).
     ///   - halvesStepAfterFirst: α for the first step and α/2 after it (the paper's protocol).
     /// - Throws: `BaselineError` when the episodes cannot be fitted.
     public static func record(
-        specName: String, family: EnvironmentFamily, policy: Policy, parameters: [Tensor<Float>],
-        hyperparameters: MAMLTRPO.Hyperparameters, policyDescription: String,
+        specName: String, family: EnvironmentFamily, learner: any MetaLearner, parameters: [Tensor<Float>],
+        policyDescription: String,
         taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
         precondition(taskIndex >= 0 && steps >= 0 && episodes >= 1, "task \(taskIndex), \(steps) steps, \(episodes) episodes")
-        let evaluation = AdaptationEvaluation(maml: MAMLTRPO(policy: policy, hyperparameters: hyperparameters),
-                                              steps: steps, halvesStepAfterFirst: halvesStepAfterFirst)
-        let sampler = FamilySampler(family: family, policy: policy, episodes: episodes)
+        let evaluation = AdaptationEvaluation(learner: learner, steps: steps, halvesStepAfterFirst: halvesStepAfterFirst)
+        let sampler = FamilySampler(family: family, policy: learner.policy, episodes: episodes)
         let (task, trace) = try sampler.trace(evaluation, parameters: parameters, taskIndex: taskIndex, seed: seed)
         return AdaptationRecording(
             specName: specName, family: family, task: task, taskIndex: taskIndex, seed: seed,
             policyDescription: policyDescription,
-            stepSizes: hyperparameters.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst) as [Double],
+            stepSizes: evaluation.stepSizes,
             episodes: trace)
     }
 
-    /// `record` with a trained run's policy, family and inner-loop settings.
+    /// `record` with a trained run's policy, family and learner.
+    /// - Throws: `RunError` when the checkpoint's learner state does not fit its learner.
     public static func record(
         checkpoint: Checkpoint, taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
         let manifest = checkpoint.manifest
         return try record(
-            specName: manifest.specName, family: manifest.family, policy: manifest.policy, parameters: checkpoint.parameters,
-            hyperparameters: manifest.configuration.maml,
+            specName: manifest.specName, family: manifest.family, learner: try checkpoint.learner(path: Checkpoint.parametersFile),
+            parameters: checkpoint.parameters,
             policyDescription: "\(manifest.configuration.algorithm), iteration \(manifest.iteration)",
             taskIndex: taskIndex, seed: seed, steps: steps, episodes: episodes, halvesStepAfterFirst: halvesStepAfterFirst)
     }
@@ -119,8 +119,8 @@ extension AdaptationRecording {
         var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
         let parameters = policy.initialParameters(as: Float.self, using: &rng)
         return try record(
-            specName: spec.name, family: family, policy: policy, parameters: parameters,
-            hyperparameters: configuration.maml, policyDescription: "random initialisation",
+            specName: spec.name, family: family, learner: configuration.makeLearner(policy: policy), parameters: parameters,
+            policyDescription: "random initialisation",
             taskIndex: taskIndex, seed: seed, steps: steps, episodes: episodes, halvesStepAfterFirst: halvesStepAfterFirst)
     }
 }

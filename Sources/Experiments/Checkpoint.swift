@@ -3,8 +3,10 @@ import Environments
 import Foundation
 import MetaLearning
 
-/// A saved point of a run: `checkpoint.safetensors` (the policy's parameters) and
-/// `checkpoint.json` (iteration, configuration, environment family, policy shape).
+/// A saved point of a run: `checkpoint.safetensors` (the policy's parameters, then the learner's
+/// state: meta-learned tensors beyond the policy, optimiser moments, under `learner.*` and
+/// `optimizer.*` names) and `checkpoint.json` (iteration, configuration, environment family,
+/// policy shape).
 ///
 /// No random-generator state is stored because none is carried: every stream of iteration i is
 /// derived afresh from (seed, purpose, i), so resuming at iteration i reproduces the same draws.
@@ -33,10 +35,25 @@ public struct Checkpoint: Sendable {
 
     public var manifest: Manifest
     public var parameters: [Tensor<Float>]
+    /// The learner's state beyond the policy (`MetaLearner.state`).
+    public var learnerState: [StateTensor]
 
-    public init(manifest: Manifest, parameters: [Tensor<Float>]) {
+    public init(manifest: Manifest, parameters: [Tensor<Float>], learnerState: [StateTensor] = []) {
         self.manifest = manifest
         self.parameters = parameters
+        self.learnerState = learnerState
+    }
+
+    /// The learner of the run, with its saved state: what evaluation adapts with.
+    /// - Throws: `RunError` when the saved state does not fit the learner.
+    public func learner(path: String) throws -> any MetaLearner {
+        var learner = manifest.configuration.makeLearner(policy: manifest.policy)
+        do {
+            try learner.restore(learnerState)
+        } catch let error as LearnerStateError {
+            throw RunError.incompatibleCheckpoint(path: path, reason: error.description)
+        }
+        return learner
     }
 
     public static let parametersFile = "checkpoint.safetensors"
@@ -54,7 +71,9 @@ public struct Checkpoint: Sendable {
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys]
         let embedded = String(decoding: try compact.encode(manifest), as: UTF8.self)
-        let data = try Safetensors.encode(Array(zip(names, parameters)).map { (name: $0.0, tensor: $0.1) },
+        let tensors = Array(zip(names, parameters)).map { (name: $0.0, tensor: $0.1) }
+            + learnerState.map { (name: $0.name, tensor: $0.tensor) }
+        let data = try Safetensors.encode(tensors,
                                           metadata: ["iteration": "\(manifest.iteration)", "format": manifest.format,
                                                      "manifest": embedded])
         try AtomicFile.write(data, to: directory.appendingPathComponent(Self.parametersFile))
@@ -112,7 +131,9 @@ public struct Checkpoint: Sendable {
             }
             parameters.append(tensor)
         }
-        return Checkpoint(manifest: manifest, parameters: parameters)
+        let own = Set(names)
+        let state = tensors.filter { !own.contains($0.key) }.sorted { $0.key < $1.key }.map { StateTensor($0.key, $0.value) }
+        return Checkpoint(manifest: manifest, parameters: parameters, learnerState: state)
     }
 
     private static func decodeManifest(_ data: Data, path: String) throws -> Manifest {

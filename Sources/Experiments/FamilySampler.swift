@@ -46,15 +46,15 @@ public enum FamilySampler: Sendable {
     /// The rollouts of one meta-iteration: `count` tasks drawn from the stream of
     /// (seed, training tasks, iteration), each sampled and adapted with its own stream.
     func collectMetaBatch(
-        maml: MAMLTRPO, parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int
-    ) throws -> [MAMLTRPO.TaskRollout<Float>] {
+        learner: any MetaLearner, parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int
+    ) throws -> [TaskRollout<Float>] {
         func collect<E: VectorEnvironment, D: TaskDistribution>(_ family: D, _ sampler: EpisodeSampler<E>) throws
-            -> [MAMLTRPO.TaskRollout<Float>] where D.Task == E.Task {
+            -> [TaskRollout<Float>] where D.Task == E.Task {
             var taskStream = RandomStream.derive(seed: seed, purpose: .trainingTasks, index: iteration)
             let tasks = family.sampleTasks(count: count, using: &taskStream)
             return try Parallel.map(count, threads: threads) { index in
                 var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: iteration * count + index)
-                return try maml.collect(task: tasks[index], parameters: parameters, sampler: sampler, using: &rng).rollout
+                return try learner.collect(task: tasks[index], parameters: parameters, sampler: sampler, using: &rng).rollout
             }
         }
         switch self {

@@ -5,46 +5,55 @@ import Foundation
 /// leaves a torn line; it is small (a few hundred rows).
 public struct ProgressLog: Sendable {
     public static let fileName = "progress.csv"
-    public static let columns = [
-        "iteration", "returns/before", "returns/after", "losses/outer_before", "losses/outer_after",
-        "kl/before", "kl/after", "line_search/trials", "line_search/accepted",
-        "time/sampling", "time/meta_gradient", "time/conjugate_gradient", "time/line_search", "time/iteration",
-    ]
+
+    /// The columns of a run whose learner reports `metrics`: iteration and returns, the learner's
+    /// figures, then the times (sampling first, the whole iteration last). For MAML-TRPO these are
+    /// the columns runs have always had.
+    public static func columns(learnerMetrics metrics: [String]) -> [String] {
+        let times = metrics.filter { $0.hasPrefix("time/") }
+        return ["iteration", "returns/before", "returns/after"] + metrics.filter { !$0.hasPrefix("time/") }
+            + ["time/sampling"] + times + ["time/iteration"]
+    }
 
     public let url: URL
+    public let columns: [String]
     public private(set) var rows: [String]
 
     /// A new, empty log in `directory`.
-    public init(directory: URL) {
+    public init(directory: URL, columns: [String]) {
         url = directory.appendingPathComponent(Self.fileName)
+        self.columns = columns
         rows = []
     }
 
     /// The log of a run being resumed, keeping only rows up to `iteration` (rows written after the
     /// last checkpoint are dropped, so the resumed run writes them again identically).
-    public init(resumingIn directory: URL, upTo iteration: Int) throws {
+    public init(resumingIn directory: URL, columns: [String], upTo iteration: Int) throws {
         url = directory.appendingPathComponent(Self.fileName)
+        self.columns = columns
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             rows = []
             return
         }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-        guard lines.first == Self.columns.joined(separator: ",") else {
-            throw RunError.corruptFile(path: url.path, reason: "the header is not MetaRL's progress columns")
+        guard lines.first == columns.joined(separator: ",") else {
+            throw RunError.corruptFile(path: url.path, reason: "the header is not the progress columns of this run's learner")
         }
         lines.removeFirst()
         rows = lines.filter { line in Int(line.prefix { $0 != "," }).map { $0 <= iteration } ?? false }
     }
 
     public mutating func append(_ report: IterationReport) throws {
-        let u = report.update
-        let values: [String] = [
-            "\(report.iteration)", "\(report.returnBefore)", "\(report.returnAfter)", "\(u.lossBefore)", "\(u.lossAfter)",
-            "\(u.klBefore)", "\(u.klAfter)", "\(u.lineSearchTrials)", u.accepted ? "1" : "0",
-            "\(report.secondsSampling)", "\(u.secondsMetaGradient)", "\(u.secondsConjugateGradient)",
-            "\(u.secondsLineSearch)", "\(report.secondsTotal)",
+        var values: [String: String] = [
+            "iteration": "\(report.iteration)", "returns/before": "\(report.returnBefore)", "returns/after": "\(report.returnAfter)",
+            "time/sampling": "\(report.secondsSampling)", "time/iteration": "\(report.secondsTotal)",
         ]
-        rows.append(values.joined(separator: ","))
-        try AtomicFile.write(([Self.columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n", to: url)
+        for metric in report.metrics {
+            // Counts and flags read as integers, as they always have.
+            values[metric.name] = metric.value == metric.value.rounded() && (metric.name.hasPrefix("line_search/"))
+                ? "\(Int(metric.value))" : "\(metric.value)"
+        }
+        rows.append(columns.map { values[$0] ?? "" }.joined(separator: ","))
+        try AtomicFile.write(([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n", to: url)
     }
 }

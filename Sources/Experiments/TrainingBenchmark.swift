@@ -12,6 +12,11 @@ public struct TrainingBenchmark: Sendable {
         public var secondsMetaGradient: Double
         public var secondsConjugateGradient: Double
         public var secondsLineSearch: Double
+        /// Seconds of an outer step that is not TRPO's (Adam, PPO's epochs after the first gradient, Reptile).
+        public var secondsOuterStep: Double
+        /// Environment steps per wall-clock second of whole iterations, updates included.
+        public var trainingStepsPerSecond: Double
+        public var algorithm: String
         /// Environment steps per second during sampling (all tasks, both phases).
         public var samplerStepsPerSecond: Double
         public var peakResidentMegabytes: Double
@@ -27,6 +32,9 @@ public struct TrainingBenchmark: Sendable {
             case secondsMetaGradient = "meta_gradient_s"
             case secondsConjugateGradient = "conjugate_gradient_s"
             case secondsLineSearch = "line_search_s"
+            case secondsOuterStep = "outer_step_s"
+            case trainingStepsPerSecond = "training_steps_per_second"
+            case algorithm
             case samplerStepsPerSecond = "sampler_steps_per_second"
             case peakResidentMegabytes = "peak_rss_mb"
             case estimatedMegabytes = "estimated_memory_mb"
@@ -62,9 +70,12 @@ public struct TrainingBenchmark: Sendable {
         return Result(
             secondsPerIteration: median(reports.map(\.secondsTotal)),
             secondsSampling: median(reports.map(\.secondsSampling)),
-            secondsMetaGradient: median(reports.map(\.update.secondsMetaGradient)),
-            secondsConjugateGradient: median(reports.map(\.update.secondsConjugateGradient)),
-            secondsLineSearch: median(reports.map(\.update.secondsLineSearch)),
+            secondsMetaGradient: median(reports.map { $0.metric("time/meta_gradient") }),
+            secondsConjugateGradient: median(reports.map { $0.metric("time/conjugate_gradient") }),
+            secondsLineSearch: median(reports.map { $0.metric("time/line_search") }),
+            secondsOuterStep: median(reports.map { $0.metric("time/outer_step") }),
+            trainingStepsPerSecond: median(reports.map { Double($0.environmentSteps) / $0.secondsTotal }),
+            algorithm: configuration.algorithm,
             samplerStepsPerSecond: median(stepsPerSecond),
             peakResidentMegabytes: Self.peakResidentMegabytes(),
             estimatedMegabytes: configuration.estimatedMemory(for: family).bytes / 1e6,

@@ -20,8 +20,14 @@ extension TrainingConfiguration {
         ("discount", "maml.discount"), ("gae-lambda", "maml.gaeLambda"), ("weighting", "maml.stepWeighting"),
         ("max-kl", "maml.maxKL"), ("cg-iters", "maml.conjugateGradientIterations"),
         ("cg-damping", "maml.conjugateGradientDamping"), ("ls-max-steps", "maml.lineSearchSteps"),
-        ("ls-backtrack-ratio", "maml.backtrackRatio"), ("hidden", "hidden"), ("activation", "activation"),
-        ("seed", "seed"), ("threads", "threads"),
+        ("ls-backtrack-ratio", "maml.backtrackRatio"), ("outer", "outer"), ("outer-lr", "adam.learningRate"),
+        ("adam-beta1", "adam.beta1"), ("adam-beta2", "adam.beta2"), ("adam-epsilon", "adam.epsilon"),
+        ("ppo-clip", "ppo.clip"), ("ppo-epochs", "ppo.epochs"),
+        ("promp-clip", "promp.clip"), ("promp-kl-target", "promp.klTarget"), ("promp-initial-kl-penalty", "promp.initialKLPenalty"),
+        ("promp-adaptive-kl-penalty", "promp.adaptiveKLPenalty"), ("emaml-weight", "emaml.weight"),
+        ("meta-sgd-initial-step-size", "metaSGD.initialStepSize"), ("context-size", "cavia.contextSize"),
+        ("context-lr", "cavia.contextStepSize"), ("reptile-step", "reptile.stepSize"), ("reptile-steps", "reptile.innerSteps"),
+        ("hidden", "hidden"), ("activation", "activation"), ("seed", "seed"), ("threads", "threads"),
     ]
 
     /// The settings-file key of the setting `validate()` calls `flag`.

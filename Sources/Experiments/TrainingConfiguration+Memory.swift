@@ -25,7 +25,7 @@ extension TrainingConfiguration {
         let floatBytes = 4.0
         let parameterCount = policy.parameterShapes.reduce(0.0) { $0 + Double($1.reduce(1, *)) }
         let parameterBytes = parameterCount * floatBytes * Double(metaBatchSize + 8)
-        let rowsPerTask = Double(trainingHyperparameters.innerSteps + 1) * Double(fastBatchSize) * Double(horizon)
+        let rowsPerTask = Double(makeLearner(policy: policy).trainingInnerSteps + 1) * Double(fastBatchSize) * Double(horizon)
         let perRow = Double(3 * policy.observationSize + policy.actionSize + 8 + hidden.reduce(0, +))
         let episodeBytes = Double(metaBatchSize) * rowsPerTask * perRow * floatBytes
         return (Self.processBaseBytes + parameterBytes + episodeBytes, parameterBytes, episodeBytes)
@@ -45,7 +45,7 @@ extension TrainingConfiguration {
         let key = need.parameters > need.episodes ? "hidden" : "meta-batch-size"
         let cause = need.parameters > need.episodes
             ? "a policy of hidden widths \(hidden.map(String.init).joined(separator: ",")) kept for \(metaBatchSize) tasks"
-            : "\(metaBatchSize) tasks × \(fastBatchSize) episodes × \(trainingHyperparameters.innerSteps + 1) batches of the spec's horizon"
+            : "\(metaBatchSize) tasks × \(fastBatchSize) episodes × \(makeLearner(policy: FamilySampler.policy(for: family, hidden: hidden, activation: activation)).trainingInnerSteps + 1) batches of the spec's horizon"
         throw RunError.invalidConfiguration(key: key, reason: String(
             format: "the run would need about %.1f GB of memory (%@), more than this machine's %.1f GB",
             need.bytes / 1e9, cause, available / 1e9))

@@ -1,3 +1,4 @@
+import Environments
 import MetaLearning
 
 /// Everything a meta-training run is a function of, with pytorch-maml-rl's 2D-navigation values
@@ -9,8 +10,8 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var spec: String = "navigation"
 
     // MARK: Algorithm
-    /// The learner: `maml-trpo`, or `pretrained` (TRPO on all tasks with no inner steps, the
-    /// MAML paper's baseline).
+    /// The learner, by its name in `MetaLearners.all` (`maml-trpo`, `promp`, …; `pretrained` is
+    /// TRPO on all tasks with no inner steps, the MAML paper's baseline).
     public var algorithm: String = "maml-trpo"
     /// Meta-iterations to run (`num-batches`, 500).
     public var iterations: Int = 500
@@ -20,6 +21,18 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var fastBatchSize: Int = 20
     /// MAML-TRPO's hyperparameters: α, inner steps, γ, λ, trust region, line search.
     public var maml = MAMLTRPO.Hyperparameters()
+    /// The outer optimiser (`trpo`, `adam`, `ppo`), or empty for the learner's own.
+    public var outer: String = ""
+    /// Adam as an outer optimiser (VPG, and PPO's epochs).
+    public var adam = AdamSettings()
+    /// The clipped-surrogate (PPO) outer optimiser.
+    public var ppo = ClippedSurrogateSettings()
+    /// Each learner's own settings; only the chosen learner's are read.
+    public var promp = ProMP.Settings()
+    public var emaml = EMAML.Settings()
+    public var metaSGD = MetaSGD.Settings()
+    public var cavia = CAVIA.Settings()
+    public var reptile = Reptile.Settings()
 
     // MARK: Policy
     /// Hidden-layer widths of the Gaussian MLP policy ([64, 64]).
@@ -35,13 +48,55 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
 
     public init() {}
 
-    /// The learners `algorithm` accepts.
-    public static let algorithms = ["maml-trpo", "pretrained"]
+    /// Keys missing from a saved configuration keep their defaults, so checkpoints written
+    /// before a setting existed still load (and mean what they meant then).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfiguration()
+        spec = try c.decodeIfPresent(String.self, forKey: .spec) ?? d.spec
+        algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? d.algorithm
+        iterations = try c.decodeIfPresent(Int.self, forKey: .iterations) ?? d.iterations
+        metaBatchSize = try c.decodeIfPresent(Int.self, forKey: .metaBatchSize) ?? d.metaBatchSize
+        fastBatchSize = try c.decodeIfPresent(Int.self, forKey: .fastBatchSize) ?? d.fastBatchSize
+        maml = try c.decodeIfPresent(MAMLTRPO.Hyperparameters.self, forKey: .maml) ?? d.maml
+        outer = try c.decodeIfPresent(String.self, forKey: .outer) ?? d.outer
+        adam = try c.decodeIfPresent(AdamSettings.self, forKey: .adam) ?? d.adam
+        ppo = try c.decodeIfPresent(ClippedSurrogateSettings.self, forKey: .ppo) ?? d.ppo
+        promp = try c.decodeIfPresent(ProMP.Settings.self, forKey: .promp) ?? d.promp
+        emaml = try c.decodeIfPresent(EMAML.Settings.self, forKey: .emaml) ?? d.emaml
+        metaSGD = try c.decodeIfPresent(MetaSGD.Settings.self, forKey: .metaSGD) ?? d.metaSGD
+        cavia = try c.decodeIfPresent(CAVIA.Settings.self, forKey: .cavia) ?? d.cavia
+        reptile = try c.decodeIfPresent(Reptile.Settings.self, forKey: .reptile) ?? d.reptile
+        hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? d.hidden
+        activation = try c.decodeIfPresent(MLP.Activation.self, forKey: .activation) ?? d.activation
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+    }
 
-    /// The hyperparameters the trainer uses: `maml` as given, with no inner steps for `pretrained`.
-    public var trainingHyperparameters: MAMLTRPO.Hyperparameters {
-        var h = maml
-        if algorithm == "pretrained" { h.innerSteps = 0 }
-        return h
+    /// The names `algorithm` accepts.
+    public static var algorithms: [String] { MetaLearners.all.map(\.name) }
+
+    /// The settings every learner reads from.
+    public var learnerSettings: MetaLearnerSettings {
+        var s = MetaLearnerSettings()
+        s.maml = maml
+        s.outer = outer
+        s.adam = adam
+        s.ppo = ppo
+        s.promp = promp
+        s.emaml = emaml
+        s.metaSGD = metaSGD
+        s.cavia = cavia
+        s.reptile = reptile
+        return s
+    }
+
+    /// A fresh learner of `algorithm` for `policy`; meta-parameters beyond the policy's (CAVIA's
+    /// context weights) come from their own stream of the seed.
+    /// - Precondition: the configuration is valid (`validate()`).
+    public func makeLearner(policy: Policy) -> any MetaLearner {
+        guard let entry = MetaLearners.named(algorithm) else { preconditionFailure("unknown algorithm \(algorithm); validate first") }
+        var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
+        return entry.make(policy, learnerSettings, &rng)
     }
 }

@@ -46,9 +46,9 @@ public struct TrainingRun {
         guard holdsNothing() else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
         AtomicFile.removeLeftovers(in: directory)
         try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
-        return TrainingRun(directory: directory, spec: spec,
-                           trainer: MetaTrainer(configuration: configuration, family: spec.family),
-                           log: ProgressLog(directory: directory), lock: lock)
+        let trainer = MetaTrainer(configuration: configuration, family: spec.family)
+        return TrainingRun(directory: directory, spec: spec, trainer: trainer,
+                           log: ProgressLog(directory: directory, columns: trainer.progressColumns), lock: lock)
     }
 
     /// Continues the run in `directory` from its checkpoint, with `iterations` as the new total if
@@ -67,9 +67,9 @@ public struct TrainingRun {
             try configuration.validate()
             let spec = try EnvironmentSpec.load(configuration.spec)
             try configuration.checkMemory(for: spec.family)
-            return TrainingRun(directory: directory, spec: spec,
-                               trainer: MetaTrainer(configuration: configuration, family: spec.family),
-                               log: ProgressLog(directory: directory), lock: lock)
+            let trainer = MetaTrainer(configuration: configuration, family: spec.family)
+            return TrainingRun(directory: directory, spec: spec, trainer: trainer,
+                               log: ProgressLog(directory: directory, columns: trainer.progressColumns), lock: lock)
         }
         let checkpoint = try Checkpoint.load(from: directory)
         var configuration = checkpoint.manifest.configuration
@@ -87,10 +87,17 @@ public struct TrainingRun {
         try configuration.validate()
         let manifest = checkpoint.manifest
         let spec = EnvironmentSpec(name: manifest.specName, path: "", description: "", family: manifest.family)
-        let trainer = MetaTrainer(configuration: configuration, family: manifest.family,
-                                  parameters: checkpoint.parameters, iteration: manifest.iteration)
+        let trainer: MetaTrainer
+        do {
+            trainer = try MetaTrainer(configuration: configuration, family: manifest.family, parameters: checkpoint.parameters,
+                                      learnerState: checkpoint.learnerState, iteration: manifest.iteration)
+        } catch let error as LearnerStateError {
+            throw RunError.incompatibleCheckpoint(path: directory.appendingPathComponent(Checkpoint.parametersFile).path,
+                                                  reason: error.description)
+        }
         return TrainingRun(directory: directory, spec: spec, trainer: trainer,
-                           log: try ProgressLog(resumingIn: directory, upTo: manifest.iteration), lock: lock)
+                           log: try ProgressLog(resumingIn: directory, columns: trainer.progressColumns, upTo: manifest.iteration),
+                           lock: lock)
     }
 
     /// Runs the remaining iterations, logging and checkpointing after each; `report` sees every
@@ -112,8 +119,8 @@ public struct TrainingRun {
 
     public func checkpoint() -> Checkpoint {
         Checkpoint(manifest: .init(iteration: trainer.iteration, configuration: trainer.configuration, specName: spec.name,
-                                   family: trainer.family, policy: trainer.maml.policy),
-                   parameters: trainer.parameters)
+                                   family: trainer.family, policy: trainer.policy),
+                   parameters: trainer.parameters, learnerState: trainer.learner.state)
     }
 }
 
@@ -131,8 +138,16 @@ extension TrainingConfiguration {
     /// Rejects values no run can use, naming the setting: every number finite and in its range.
     public func validate() throws {
         func fail(_ key: String, _ reason: String) -> RunError { .invalidConfiguration(key: key, reason: reason) }
-        guard Self.algorithms.contains(algorithm) else {
+        guard let entry = MetaLearners.named(algorithm) else {
             throw fail("algorithm", "unknown algorithm \"\(algorithm)\"; available: \(Self.algorithms.joined(separator: ", "))")
+        }
+        if !outer.isEmpty {
+            guard !entry.outers.isEmpty else {
+                throw fail("outer", "\(algorithm) takes its own meta-step (θ moves towards the adapted parameters); it has no outer optimiser")
+            }
+            guard entry.outers.contains(outer) else {
+                throw fail("outer", "\(algorithm) steps with \(entry.outers.joined(separator: " or ")), got \"\(outer)\"")
+            }
         }
         func require(_ value: Double, _ key: String, in range: ClosedRange<Double>, open lower: Bool = false, _ meaning: String) throws {
             guard value.isFinite else { throw fail(key, "must be a finite number, got \(value)") }
@@ -154,6 +169,26 @@ extension TrainingConfiguration {
         try require(maml.lineSearchSteps, "ls-max-steps", in: 1...1000, "must lie in 1…1000")
         try require(maml.backtrackRatio, "ls-backtrack-ratio", in: 0...1, open: true, "must lie in (0, 1)")
         guard maml.backtrackRatio < 1 else { throw fail("ls-backtrack-ratio", "must lie in (0, 1), got \(maml.backtrackRatio)") }
+        try require(adam.learningRate, "outer-lr", in: 0...1e6, open: true, "must be positive and at most 10⁶")
+        try require(adam.beta1, "adam-beta1", in: 0...1, "must lie in [0, 1)")
+        try require(adam.beta2, "adam-beta2", in: 0...1, "must lie in [0, 1)")
+        guard adam.beta1 < 1 else { throw fail("adam-beta1", "must lie in [0, 1), got \(adam.beta1)") }
+        guard adam.beta2 < 1 else { throw fail("adam-beta2", "must lie in [0, 1), got \(adam.beta2)") }
+        try require(adam.epsilon, "adam-epsilon", in: 0...1, open: true, "must be positive and at most 1")
+        try require(ppo.clip, "ppo-clip", in: 0...1, open: true, "must lie in (0, 1]")
+        try require(ppo.epochs, "ppo-epochs", in: 1...1000, "must lie in 1…1000")
+        try require(promp.clip, "promp-clip", in: 0...1, open: true, "must lie in (0, 1]")
+        try require(promp.klTarget, "promp-kl-target", in: 0...1e6, open: true, "must be positive")
+        try require(promp.initialKLPenalty, "promp-initial-kl-penalty", in: 0...1e6, "must lie in [0, 10⁶]")
+        try require(emaml.weight, "emaml-weight", in: -1e6...1e6, "must lie in [−10⁶, 10⁶]")
+        try require(metaSGD.initialStepSize, "meta-sgd-initial-step-size", in: 0...1e6, "must lie in [0, 10⁶] (0: fast-lr)")
+        try require(cavia.contextSize, "context-size", in: 1...10_000, "must lie in 1…10000")
+        try require(cavia.contextStepSize, "context-lr", in: 0...1e6, "must lie in [0, 10⁶] (0: fast-lr)")
+        try require(reptile.stepSize, "reptile-step", in: 0...1e6, open: true, "must be positive and at most 10⁶")
+        try require(reptile.innerSteps, "reptile-steps", in: 1...1000, "must lie in 1…1000")
+        if algorithm == "reptile", maml.innerSteps != MAMLTRPO.Hyperparameters().innerSteps {
+            throw fail("inner-steps", "reptile takes its inner steps from --reptile-steps (reptile.innerSteps, default 3)")
+        }
         guard !hidden.isEmpty, hidden.allSatisfy({ (1...Self.largestCount).contains($0) }) else {
             throw fail("hidden", "needs layer widths in 1…\(Self.largestCount), got \(hidden)")
         }

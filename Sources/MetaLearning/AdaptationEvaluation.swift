@@ -22,7 +22,8 @@ public struct AdaptationEvaluation: Sendable {
         }
     }
 
-    public let maml: MAMLTRPO
+    /// The learner whose adaptation step is evaluated (with its meta-learned state).
+    public let learner: any MetaLearner
     /// α of each adaptation step after the unadapted rollout.
     public let stepSizes: [Double]
     /// Each rollout samples batches of episodes until it holds at least this many steps (whole
@@ -35,15 +36,15 @@ public struct AdaptationEvaluation: Sendable {
 
     /// `steps` steps of the run's α, or α for the first and α/2 after it (the paper's test
     /// protocol) with `halvesStepAfterFirst`.
-    public init(maml: MAMLTRPO, steps: Int, halvesStepAfterFirst: Bool) {
+    public init(learner: any MetaLearner, steps: Int, halvesStepAfterFirst: Bool) {
         precondition(steps >= 0, "adaptation steps must not be negative, got \(steps)")
-        self.init(maml: maml, stepSizes: maml.hyperparameters.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst))
+        self.init(learner: learner, stepSizes: learner.inner.stepSizes(count: steps, halvingAfterFirst: halvesStepAfterFirst))
     }
 
     /// Steps of the given sizes, one per adaptation step.
-    public init(maml: MAMLTRPO, stepSizes: [Double]) {
+    public init(learner: any MetaLearner, stepSizes: [Double]) {
         precondition(stepSizes.allSatisfy { $0 >= 0 && $0.isFinite }, "step sizes must be finite and not negative: \(stepSizes)")
-        self.maml = maml
+        self.learner = learner
         self.stepSizes = stepSizes
     }
 
@@ -86,21 +87,20 @@ public struct AdaptationEvaluation: Sendable {
         _ parameters: [Tensor<Float>], task: Environment.Task, taskIndex: Int, sampler: EpisodeSampler<Environment>,
         seed: UInt64
     ) throws -> [EpisodeBatch] {
-        let h = maml.hyperparameters
-        let alphas = stepSizes.map { Float($0) }
+        let h = learner.inner
         var rng = RandomStream.derive(seed: seed, purpose: .evaluationSampling, index: taskIndex)
         var theta = parameters.map(\.detached)
         var trace: [EpisodeBatch] = []
-        for step in 0...alphas.count {
+        for step in 0...stepSizes.count {
             var episodes = sampler.sample(task: task, parameters: theta, using: &rng)
             while episodes.stepCount < minimumSteps {
                 episodes.append(contentsOf: sampler.sample(task: task, parameters: theta, using: &rng))
             }
             try episodes.checkFinite()
             trace.append(episodes)
-            if step < alphas.count {
+            if step < stepSizes.count {
                 let batch: PolicyGradientBatch<Float> = try h.policyGradientBatch(episodes)
-                theta = InnerLoop.adapt(theta, policy: maml.policy, batches: [batch], stepSizes: [alphas[step]], createGraph: false)
+                theta = learner.adapt(theta, on: batch, stepSize: stepSizes[step])
             }
         }
         return trace

@@ -28,8 +28,6 @@ public enum DiCE {
         let episodes = batch.episodes
         let rows = episodes.stepCount
         let weights = batch.stepWeights.scalars
-        // Within-episode cumulative sums as one constant lower-triangular block matrix.
-        var cumulative = [Scalar](repeating: 0, count: rows * rows)
         var q = [Scalar](repeating: 0, count: rows)
         var b = [Scalar](repeating: 0, count: rows)
         let scale = batch.advantageScale
@@ -37,14 +35,14 @@ public enum DiCE {
             var power = 1.0
             for t in 0..<length {
                 let row = start + t
-                for column in start...row { cumulative[row * rows + column] = 1 }
                 q[row] = weights[row] * Scalar(power * Double(episodes.rewards[row]) / scale)
                 b[row] = baseline ? weights[row] * Scalar(power * batch.values[row] / scale) : 0
                 power *= discount
             }
         }
         let logProbability = policy.logProbability(of: batch.actions, at: batch.observations, parameters: parameters)
-        let sums = Tensor(shape: [rows, rows], scalars: cumulative).matmul(logProbability)
+        let segments = zip(episodes.episodeStarts, episodes.lengths).map { $0..<($0 + $1) }
+        let sums = logProbability.cumulativeSum(segments: segments)
         let magic = { (x: Tensor<Scalar>) in (x - x.detached).exp() }
         let objective = magic(sums) * Tensor(shape: [rows, 1], scalars: q)
             + (1 - magic(logProbability)) * magic(sums - logProbability) * Tensor(shape: [rows, 1], scalars: b)

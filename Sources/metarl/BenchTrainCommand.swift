@@ -6,17 +6,28 @@ import Foundation
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Time meta-training iterations with the default configuration (release build).",
+        abstract: "Time meta-training iterations of a learner with its default configuration (release build).",
         discussion: """
             Runs --iterations meta-iterations in memory (no run directory) and prints the median \
             seconds per iteration with its breakdown (sampling and adaptation for sampling, \
             meta-gradient, conjugate gradient, line search), the sampler's environment steps per \
-            second, and the peak resident memory of the process.
+            second, environment steps per wall-clock second of whole iterations (updates included), \
+            and the peak resident memory of the process.
+
+            Examples:
+              metarl bench train navigation
+              metarl bench train navigation --algo promp --json
             """
     )
 
     @Argument(help: "A preset's short name or a path to a spec file.")
     var spec: String
+
+    @Option(name: .customLong("algo"), help: "The meta-learner (default maml-trpo; `metarl train --help` lists them).")
+    var algorithm = "maml-trpo"
+
+    @Option(help: "The outer optimiser: trpo, adam or ppo (default: the learner's own).")
+    var outer: String?
 
     @Option(parsing: .unconditional, help: "Meta-iterations to time.")
     var iterations = 10
@@ -37,18 +48,27 @@ struct BenchTrainCommand: ParsableCommand {
         var configuration = TrainingConfiguration()
         configuration.spec = spec
         configuration.iterations = iterations
+        configuration.algorithm = algorithm
+        if let outer { configuration.outer = outer }
         configuration.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let result = try TrainingBenchmark(configuration: configuration, family: loaded.family).run()
+        let result: TrainingBenchmark.Result
+        do {
+            result = try TrainingBenchmark(configuration: configuration, family: loaded.family).run()
+        } catch RunError.invalidConfiguration(let setting, let reason) {
+            throw CommandFailure(description: "--\(setting == "algorithm" ? "algo" : setting): \(reason)")
+        }
         if json {
             try printJSON(result)
         } else {
-            print("\(loaded.name): median of \(iterations) meta-iterations, \(result.threads) threads, BLAS kernels \(result.blasCore)")
+            print("\(loaded.name) \(algorithm): median of \(iterations) meta-iterations, \(result.threads) threads, BLAS kernels \(result.blasCore)")
             print(String(format: "  seconds per iteration   %.3f", result.secondsPerIteration))
             print(String(format: "    sampling + adapting   %.3f", result.secondsSampling))
             print(String(format: "    meta-gradient         %.3f", result.secondsMetaGradient))
             print(String(format: "    conjugate gradient    %.3f", result.secondsConjugateGradient))
             print(String(format: "    line search           %.3f", result.secondsLineSearch))
+            print(String(format: "    other outer step      %.3f", result.secondsOuterStep))
             print(String(format: "  sampler steps/s         %.0f", result.samplerStepsPerSecond))
+            print(String(format: "  training steps/s        %.0f (whole iterations)", result.trainingStepsPerSecond))
             print(String(format: "  peak resident memory    %.0f MB (estimated before the run: %.0f MB)",
                          result.peakResidentMegabytes, result.estimatedMegabytes))
         }

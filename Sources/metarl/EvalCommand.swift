@@ -100,15 +100,16 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
         let manifest = loaded.manifest
-        let maml = MAMLTRPO(policy: manifest.policy, hyperparameters: manifest.configuration.maml)
+        var learner = try loaded.learner(path: checkpoint)
         var parameters = loaded.parameters
         if randomInit {
+            learner = manifest.configuration.makeLearner(policy: manifest.policy)
             var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
             parameters = manifest.policy.initialParameters(as: Float.self, using: &rng)
         }
         let sampler = FamilySampler(family: manifest.family, policy: manifest.policy, episodes: episodes)
-        var evaluation = try explicitStepSizes().map { AdaptationEvaluation(maml: maml, stepSizes: $0) }
-            ?? AdaptationEvaluation(maml: maml, steps: steps ?? 3, halvesStepAfterFirst: halveStep)
+        var evaluation = try explicitStepSizes().map { AdaptationEvaluation(learner: learner, stepSizes: $0) }
+            ?? AdaptationEvaluation(learner: learner, steps: steps ?? 3, halvesStepAfterFirst: halveStep)
         evaluation.minimumSteps = minSteps
         let results = try sampler.evaluate(evaluation, parameters: parameters, taskCount: tasks, seed: seed,
                                            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)

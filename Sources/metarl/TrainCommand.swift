@@ -5,7 +5,17 @@ import Foundation
 import MetaLearning
 
 /// Settings a file can set that have no flag of their own.
-private let settingsWithoutFlags: Set<String> = ["spec", "discount", "gae-lambda", "cg-iters", "cg-damping", "ls-max-steps", "ls-backtrack-ratio"]
+private let settingsWithoutFlags: Set<String> = [
+    "spec", "discount", "gae-lambda", "cg-iters", "cg-damping", "ls-max-steps", "ls-backtrack-ratio", "adam-beta1", "adam-beta2",
+    "adam-epsilon", "promp-clip", "promp-kl-target", "promp-initial-kl-penalty", "promp-adaptive-kl-penalty", "emaml-weight",
+    "meta-sgd-initial-step-size",
+]
+
+/// The learners, one line each, for `--help`.
+private let learnerLines = MetaLearners.all.map { entry in
+    let outer = entry.outers.first.map { " [\($0)]" } ?? ""
+    return "  \(entry.name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(entry.summary)\(outer)"
+}.joined(separator: "\n")
 
 /// The flag of a setting: its name, but for `algorithm`, whose flag is `--algo`.
 private func flagName(of setting: String) -> String { setting == "algorithm" ? "algo" : setting }
@@ -20,8 +30,16 @@ struct TrainCommand: ParsableCommand {
             resolved settings), progress.csv (one row per meta-iteration) and a checkpoint after every \
             iteration (checkpoint.safetensors + checkpoint.json), each written atomically.
 
+            Learners (--algo; the outer optimiser each takes by default in brackets):
+            \(learnerLines)
+
+            Outer optimisers (--outer, for the learners that take one):
+            \(OuterOptimizers.summaries.map { "  " + $0 }.joined(separator: "\n"))
+
             Examples:
               metarl train navigation --iterations 500 --out runs/nav
+              metarl train navigation --algo promp --seed 2
+              metarl train gridnavi-5x5 --algo maml-trpo --outer ppo --ppo-epochs 3
               metarl train envs/point-robot/momentum.toml --inner-steps 2 --seed 3
               metarl train --resume runs/nav --iterations 800
               metarl train --config configs/maml-paper-navigation.toml --seed 2
@@ -37,8 +55,24 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "A preset's short name (navigation, sparse-semicircle, …) or a path to a spec file.")
     var spec: String?
 
-    @Option(name: .customLong("algo"), help: "maml-trpo, or pretrained (one policy trained on all tasks, the baseline MAML is compared with).")
+    @Option(name: .customLong("algo"), help: "The meta-learner (default maml-trpo); the list is above.")
     var algorithm: String?
+    @Option(help: "The outer optimiser: trpo, adam or ppo (default: the learner's own).")
+    var outer: String?
+    @Option(parsing: .unconditional, help: "Adam's learning rate for the adam and ppo outer optimisers (default 1e-3).")
+    var outerLr: Double?
+    @Option(parsing: .unconditional, help: "PPO's clip range ε (default 0.2; ProMP uses promp.clip, 0.3).")
+    var ppoClip: Double?
+    @Option(parsing: .unconditional, help: "PPO's Adam epochs over each meta-batch (default 5).")
+    var ppoEpochs: Int?
+    @Option(parsing: .unconditional, help: "CAVIA's context parameters (default 5).")
+    var contextSize: Int?
+    @Option(parsing: .unconditional, help: "CAVIA's context step size β (default: --fast-lr).")
+    var contextLr: Double?
+    @Option(parsing: .unconditional, help: "Reptile's outer step ε towards the adapted parameters (default 0.5).")
+    var reptileStep: Double?
+    @Option(parsing: .unconditional, help: "Reptile's inner steps per task in meta-training (default 3).")
+    var reptileSteps: Int?
     @Option(parsing: .unconditional, help: "Meta-iterations in total (default 500).")
     var iterations: Int?
     @Option(parsing: .unconditional, help: "Tasks per meta-iteration (default 20).")
@@ -111,7 +145,9 @@ struct TrainCommand: ParsableCommand {
     /// The settings given as flags, by their names in `TrainingConfiguration.settingKeys`.
     private var givenSettings: [String] {
         let given: [(String, Bool)] = [
-            ("algorithm", algorithm != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
+            ("algorithm", algorithm != nil), ("outer", outer != nil), ("outer-lr", outerLr != nil), ("ppo-clip", ppoClip != nil),
+            ("ppo-epochs", ppoEpochs != nil), ("context-size", contextSize != nil), ("context-lr", contextLr != nil),
+            ("reptile-step", reptileStep != nil), ("reptile-steps", reptileSteps != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
             ("fast-batch-size", fastBatchSize != nil), ("fast-lr", fastLr != nil), ("inner-steps", innerSteps != nil),
             ("halve-step", halveStep), ("outer-loss", outerLoss != nil), ("first-order", firstOrder),
             ("estimator", estimator != nil), ("hidden", hidden != nil), ("activation", activation != nil),
@@ -129,6 +165,14 @@ struct TrainCommand: ParsableCommand {
         if file?.keys.contains("threads") != true { c.threads = ProcessInfo.processInfo.activeProcessorCount }
         if let spec { c.spec = spec }
         if let algorithm { c.algorithm = algorithm }
+        if let outer { c.outer = outer }
+        if let outerLr { c.adam.learningRate = outerLr }
+        if let ppoClip { c.ppo.clip = ppoClip }
+        if let ppoEpochs { c.ppo.epochs = ppoEpochs }
+        if let contextSize { c.cavia.contextSize = contextSize }
+        if let contextLr { c.cavia.contextStepSize = contextLr }
+        if let reptileStep { c.reptile.stepSize = reptileStep }
+        if let reptileSteps { c.reptile.innerSteps = reptileSteps }
         if let iterations { c.iterations = iterations }
         if let metaBatchSize { c.metaBatchSize = metaBatchSize }
         if let fastBatchSize { c.fastBatchSize = fastBatchSize }
@@ -179,7 +223,8 @@ struct TrainCommand: ParsableCommand {
                file?.keys.contains(key) == true {
                 throw CommandFailure(description: "\(config): key `\(key)`: \(reason)")
             }
-            throw CommandFailure(description: settingsWithoutFlags.contains(setting) ? "configuration `\(setting)`: \(reason)"
+            throw CommandFailure(description: settingsWithoutFlags.contains(setting)
+                                   ? "configuration `\(TrainingConfiguration.settingsKey(forFlag: setting) ?? setting)`: \(reason)"
                                    : "--\(flagName(of: setting)): \(reason)")
         }
         return c
