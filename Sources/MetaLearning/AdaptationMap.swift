@@ -37,9 +37,13 @@ public struct GradientStepMap<Scalar: TensorScalar>: AdaptationMap, Sendable {
     /// - Parameters:
     ///   - x: the policy's parameters, then (with `learnsStepSizes`) α of the same shapes.
     ///   - scales: α per step, or with a learned α the multiple sᵢ of α for step i.
+    ///   - references: the policy that sampled each batch; with the `lvc` objective the inner loss
+    ///     is −Σ w (π_θ/π_ref) Â with π_ref held there (at the sampling point the ratio is 1, and
+    ///     elsewhere the map is still the derivative of the objective it evaluates).
     ///   - forProducts: keep what Jacobian products need; the points alone otherwise.
     public init(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], scales: [Scalar],
-                learnsStepSizes: Bool, objective: InnerObjective, firstOrder: Bool, forProducts: Bool = true) {
+                learnsStepSizes: Bool, objective: InnerObjective, firstOrder: Bool,
+                references: [ActionDistribution<Scalar>]? = nil, forProducts: Bool = true) {
         precondition(scales.count == batches.count, "\(scales.count) step sizes for \(batches.count) inner steps")
         let count = policy.parameterShapes.count
         precondition(x.count == (learnsStepSizes ? 2 * count : count), "\(x.count) meta-parameter tensors for \(count) policy tensors")
@@ -47,7 +51,11 @@ public struct GradientStepMap<Scalar: TensorScalar>: AdaptationMap, Sendable {
         let alpha = learnsStepSizes ? ParameterVector.flatten(Array(x.suffix(count)).map(\.detached)) : nil
         var points = [Array(x.prefix(count)).map(\.detached)]
         var innerLosses: [InnerLossCurvature<Scalar>] = []
-        for (batch, scale) in zip(batches, scales) {
+        for (i, (given, scale)) in zip(batches, scales).enumerated() {
+            var batch = given
+            if objective == .lvc, let references {
+                batch = given.importanceWeighted(policy: policy, parameters: points.last!, reference: references[i])
+            }
             let inner = InnerLossCurvature(policy: policy, parameters: points.last!, batch: batch, objective: objective,
                                            forProducts: forProducts && !firstOrder)
             let step = alpha.map { scale * $0 * inner.gradient } ?? scale * inner.gradient

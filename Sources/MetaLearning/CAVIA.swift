@@ -66,7 +66,7 @@ public enum CAVIA {
         }
 
         func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
-                         needs: TermsNeeded) -> any AdaptationMap<Scalar> {
+                         references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar> {
             let count = policy.parameterShapes.count
             guard needs != .value else {
                 var points = [Array(x.prefix(count)).map(\.detached)]

@@ -11,8 +11,9 @@ import Autodiff
 /// batch's advantage scale so its step is the size of the others'. ⊡ is 1 in value and its
 /// derivatives of every order are those of the expected return, so differentiating through the
 /// inner step includes how the pre-update episodes' distribution depends on θ — to all orders,
-/// with the causal structure LVC leaves out. The meta-gradient runs through a recorded graph
-/// (`GraphStepMap`).
+/// with the causal structure LVC leaves out. ⊥ is taken at the policy that sampled the episodes,
+/// so away from it the loss is the importance-weighted one and the map stays the derivative of
+/// what it evaluates. The meta-gradient runs through a recorded graph (`GraphStepMap`).
 public enum DiCE {
     public static let entry = MetaLearnerEntry(
         name: "dice", summary: "MAML with the DiCE inner objective: unbiased meta-gradient including the sampling distribution's terms",
@@ -24,7 +25,8 @@ public enum DiCE {
 
     /// The DiCE loss of a batch at θ (tracked), as a graph.
     public static func loss<Scalar>(policy: Policy, parameters: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>,
-                                    discount: Double, baseline: Bool = true) -> Tensor<Scalar> {
+                                    discount: Double, reference: ActionDistribution<Scalar>? = nil, baseline: Bool = true)
+        -> Tensor<Scalar> {
         let episodes = batch.episodes
         let rows = episodes.stepCount
         let weights = batch.stepWeights.scalars
@@ -43,9 +45,12 @@ public enum DiCE {
         let logProbability = policy.logProbability(of: batch.actions, at: batch.observations, parameters: parameters)
         let segments = zip(episodes.episodeStarts, episodes.lengths).map { $0..<($0 + $1) }
         let sums = logProbability.cumulativeSum(segments: segments)
-        let magic = { (x: Tensor<Scalar>) in (x - x.detached).exp() }
-        let objective = magic(sums) * Tensor(shape: [rows, 1], scalars: q)
-            + (1 - magic(logProbability)) * magic(sums - logProbability) * Tensor(shape: [rows, 1], scalars: b)
+        // ⊡ holds its argument at the sampling policy's value: 1 there, an importance weight elsewhere.
+        let held = reference.map { $0.logProbability(of: batch.actions) } ?? logProbability.detached
+        let heldSums = held.cumulativeSum(segments: segments)
+        let objective = (sums - heldSums).exp() * Tensor(shape: [rows, 1], scalars: q)
+            + (1 - (logProbability - held).exp()) * ((sums - logProbability) - (heldSums - held)).exp()
+            * Tensor(shape: [rows, 1], scalars: b)
         return -objective.sum()
     }
 
@@ -54,10 +59,10 @@ public enum DiCE {
         let discount: Double
 
         func step<Scalar>(policy: Policy, _ theta: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, alpha: Scalar,
-                          createGraph: Bool) -> [Tensor<Scalar>] {
+                          reference: ActionDistribution<Scalar>? = nil, createGraph: Bool) -> [Tensor<Scalar>] {
             let tracked = theta.map { $0.isTracked ? $0 : Tensor.variable($0) }
-            let g = gradients(of: loss(policy: policy, parameters: tracked, batch: batch, discount: discount), wrt: tracked,
-                              createGraph: createGraph)
+            let objective = loss(policy: policy, parameters: tracked, batch: batch, discount: discount, reference: reference)
+            let g = gradients(of: objective, wrt: tracked, createGraph: createGraph)
             return zip(createGraph ? tracked : theta, g).map { $0 - alpha * $1 }
         }
 
@@ -67,18 +72,20 @@ public enum DiCE {
         }
 
         func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
-                         needs: TermsNeeded) -> any AdaptationMap<Scalar> {
+                         references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar> {
             guard needs != .value else {
                 var points = [x.map(\.detached)]
-                for (batch, alpha) in zip(batches, stepSizes) {
-                    points.append(step(policy: policy, points.last!, batch: batch, alpha: alpha, createGraph: false))
+                for (i, (batch, alpha)) in zip(batches, stepSizes).enumerated() {
+                    points.append(step(policy: policy, points.last!, batch: batch, alpha: alpha, reference: references?[i],
+                                       createGraph: false))
                 }
                 return PointsOnlyMap(points: points)
             }
             return GraphStepMap(x: x) { variables in
                 var points = [variables]
-                for (batch, alpha) in zip(batches, stepSizes) {
-                    points.append(step(policy: policy, points.last!, batch: batch, alpha: alpha, createGraph: true))
+                for (i, (batch, alpha)) in zip(batches, stepSizes).enumerated() {
+                    points.append(step(policy: policy, points.last!, batch: batch, alpha: alpha, reference: references?[i],
+                                       createGraph: true))
                 }
                 return points
             }

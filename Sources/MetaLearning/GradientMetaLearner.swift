@@ -11,8 +11,10 @@ public protocol AdaptationRule: Sendable {
                stepSize: Float) -> [Tensor<Float>]
     /// θ₀ … θ_k as functions of x = θ ⊕ extra on the train batches, with each step's α.
     /// - Parameter needs: `.value` when only the points are needed.
+    /// - Parameter references: the policy that sampled each batch (nil at that point itself), for
+    ///   rules whose inner objective holds it fixed (LVC, DiCE).
     func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
-                     needs: TermsNeeded) -> any AdaptationMap<Scalar>
+                     references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar>
 }
 
 /// A gradient-based meta-learner assembled from its parts: an inner rule, an outer optimiser and
@@ -59,7 +61,8 @@ public struct GradientMetaLearner: MetaLearner {
         constants: [Double?], needs: TermsNeeded
     ) -> TaskTerms<Scalar> {
         let alphas = trainingStepSizes.map { Scalar($0) }
-        let map = rule.map(policy: policy, x: x, batches: rollout.train, stepSizes: alphas, needs: needs)
+        let map = rule.map(policy: policy, x: x, batches: rollout.train, stepSizes: alphas, references: references?.inner,
+                           needs: needs)
         return adaptedSurrogate(map: map, policy: policy, rollout: rollout, outerLoss: inner.outerLoss, references: references,
                                 form: form, extraTerms: extraTerms, constants: constants, needs: needs)
     }

@@ -11,10 +11,12 @@ import Foundation
 /// on the mean over tasks of the adapted surrogate −E[π_θ'(a|s)/π_old(a|s) · Â'], where θ' is
 /// recomputed from θ *through* the inner steps (second order). With the `reinforce` inner
 /// objective the meta-gradient is the exact derivative of that sampled surrogate; with `lvc` the
-/// inner Hessian is ProMP's estimate instead, which credits the pre-update sampling distribution
-/// and is not the derivative of the surrogate the line search tests (see `InnerObjective`). The
-/// trust region is the mean KL(π_θ' ‖ π_old), also through the inner steps: its Hessian–vector
-/// products need third derivatives of the policy.
+/// inner Hessian is ProMP's estimate, which credits the pre-update sampling distribution (see
+/// `InnerObjective`). The trust region is the mean KL(π_θ' ‖ π_old), also through the inner steps.
+///
+/// The update runs as a `GradientMetaLearner` (`learner`): the policy-gradient inner step and
+/// the `TrustRegionOptimizer`. `surrogate` keeps the direct form, a graph through the inner
+/// steps, which tests differentiate to check the factored products.
 public struct MAMLTRPO: Sendable {
     /// Every hyperparameter, with pytorch-maml-rl's 2D-navigation values as defaults.
     public struct Hyperparameters: Sendable, Equatable, Codable {

@@ -47,9 +47,10 @@ public enum MetaSGD {
         }
 
         func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
-                         needs: TermsNeeded) -> any AdaptationMap<Scalar> {
+                         references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar> {
             GradientStepMap(policy: policy, x: x, batches: batches, scales: stepSizes.map { $0 / Scalar(baseStepSize) },
-                            learnsStepSizes: true, objective: objective, firstOrder: firstOrder, forProducts: needs != .value)
+                            learnsStepSizes: true, objective: objective, firstOrder: firstOrder, references: references,
+                            forProducts: needs != .value)
         }
     }
 }

@@ -38,6 +38,41 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
         weightedAdvantages = Tensor(shape: [episodes.stepCount, 1], scalars: zip(weights, advantages).map { Scalar($0 * $1) })
     }
 
+    /// A batch with given per-step weighted advantages and weights (no baseline, no
+    /// normalisation): for estimators that need raw returns, such as the exact tests.
+    public init(episodes: EpisodeBatch, weightedAdvantages: [Double], stepWeights: [Double]) {
+        precondition(weightedAdvantages.count == episodes.stepCount && stepWeights.count == episodes.stepCount,
+                     "\(weightedAdvantages.count) advantages and \(stepWeights.count) weights for \(episodes.stepCount) steps")
+        self.episodes = episodes
+        observations = Tensor(shape: [episodes.stepCount, episodes.observationSize], scalars: episodes.observations.map { Scalar($0) })
+        actions = Tensor(shape: [episodes.stepCount, episodes.actionSize], scalars: episodes.actions.map { Scalar($0) })
+        self.stepWeights = Tensor(shape: [episodes.stepCount, 1], scalars: stepWeights.map { Scalar($0) })
+        self.weightedAdvantages = Tensor(shape: [episodes.stepCount, 1], scalars: weightedAdvantages.map { Scalar($0) })
+        values = Array(repeating: 0, count: episodes.stepCount)
+        advantageScale = 1
+    }
+
+    private init(copying batch: PolicyGradientBatch, weightedAdvantages: Tensor<Scalar>) {
+        episodes = batch.episodes
+        observations = batch.observations
+        actions = batch.actions
+        self.weightedAdvantages = weightedAdvantages
+        stepWeights = batch.stepWeights
+        values = batch.values
+        advantageScale = batch.advantageScale
+    }
+
+    /// The batch with each step's weighted advantage multiplied by π_θ(a|s)/π_ref(a|s), the
+    /// likelihood ratio of the policy at `parameters` to the one that sampled it: the REINFORCE
+    /// gradient of the result at θ is the gradient of the LVC loss −Σ w (π_θ/π_ref) Â with π_ref
+    /// held at the sampling policy, and its LVC Hessian that loss's Hessian, at any θ.
+    public func importanceWeighted(policy: Policy, parameters: [Tensor<Scalar>], reference: ActionDistribution<Scalar>)
+        -> PolicyGradientBatch<Scalar> {
+        let current = policy.logProbability(of: actions, at: observations, parameters: parameters.map(\.detached))
+        let ratio = (current - reference.logProbability(of: actions)).exp()
+        return PolicyGradientBatch(copying: self, weightedAdvantages: weightedAdvantages * ratio)
+    }
+
     /// The REINFORCE loss −Σ_t w_t log π_θ(a_t|s_t) Â_t: with `.episode` weights, −mean over
     /// episodes of (1/T) Σ_t log π_θ(a_t|s_t) Â_t.
     public func reinforceLoss(policy: Policy, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
@@ -68,11 +103,13 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
 ///   meta-gradient is the exact derivative of the sampled surrogate L_out(θ'(θ)) that the line
 ///   search evaluates. As an estimate of the gradient of the expected post-update return it is
 ///   biased: it leaves out how the pre-update episodes' distribution depends on θ.
-/// - `lvc`: H = Σ w Â (∇²log π + ∇log π ∇log πᵀ) is *not* the derivative of g on the fixed
-///   episodes; it is ProMP's low-variance estimate of the Hessian of the expected return, which
-///   credits the pre-update sampling distribution. The meta-gradient is then an estimate of the
-///   gradient of the expected post-update objective, but not the derivative of the surrogate the
-///   line search tests, so a TRPO step along it is not guaranteed to lower that surrogate.
+/// - `lvc`: H = Σ w Â (∇²log π + ∇log π ∇log πᵀ), ProMP's low-variance estimate of the Hessian
+///   of the expected return, which credits the pre-update sampling distribution. It is the
+///   Hessian of −Σ w (π_θ/π_ref) Â with π_ref held at the policy that sampled the episodes, and
+///   the meta-learners evaluate that loss (with its likelihood ratios) wherever they move θ, so
+///   the meta-gradient is still the derivative of the surrogate the line search and PPO's epochs
+///   test. As an estimate of the gradient of the expected post-update objective it drops the
+///   cross-time terms of the sampling distribution's derivative (DiCE keeps them).
 public enum InnerObjective: String, Sendable, Codable, CaseIterable {
     /// −Σ w log π_θ(a|s) Â (pytorch-maml-rl, garage, cbfinn/maml_rl). Its Hessian Σ w Â ∇²log π
     /// leaves out how the pre-update episodes' distribution depends on θ.

@@ -17,8 +17,8 @@ public struct PolicyGradientStep: AdaptationRule {
     }
 
     public func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
-                            needs: TermsNeeded) -> any AdaptationMap<Scalar> {
+                            references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar> {
         GradientStepMap(policy: policy, x: x, batches: batches, scales: stepSizes, learnsStepSizes: false, objective: objective,
-                        firstOrder: firstOrder, forProducts: needs != .value)
+                        firstOrder: firstOrder, references: references, forProducts: needs != .value)
     }
 }

@@ -126,8 +126,8 @@ struct CLITests {
         let row = try String(contentsOf: directory.appendingPathComponent("progress.csv"), encoding: .utf8)
             .split(separator: "\n")[1].split(separator: ",")
         #expect(row[1] == row[2])
-        let bad = try metarl("train", "navigation", "--algo", "reptile")
-        #expect(bad.status == 2 && bad.error.contains("unknown algorithm \"reptile\""))
+        let bad = try metarl("train", "navigation", "--algo", "maml-sgd")
+        #expect(bad.status == 2 && bad.error.contains("unknown algorithm \"maml-sgd\"") && bad.error.contains("meta-sgd"))
         // Inner-loop settings would do nothing for it: refused, naming the setting.
         let idle = try metarl("train", "navigation", "--algo", "pretrained", "--first-order", "--out", directory.path + "-idle")
         #expect(idle.status == 2 && idle.error.contains("--first-order: the pretrained baseline trains without inner steps"))

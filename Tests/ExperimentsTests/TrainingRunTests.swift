@@ -111,12 +111,13 @@ struct TrainingRunTests {
     @Test func aNonFiniteMetaGradientIsRefusedByTheUpdate() throws {
         let (c, spec) = Self.smallRun(iterations: 1)
         let trainer = MetaTrainer(configuration: c, family: spec.family)
-        let rollouts = try trainer.sampler.collectMetaBatch(maml: trainer.maml, parameters: trainer.parameters, seed: 1,
+        let rollouts = try trainer.sampler.collectMetaBatch(learner: trainer.learner, parameters: trainer.parameters, seed: 1,
                                                             iteration: 0, count: 2, threads: 1)
         var poisoned = trainer.parameters
         poisoned[1] = poisoned[1] + Float.infinity
-        #expect(throws: NonFiniteValueError.self) { try trainer.maml.update(poisoned, rollouts: rollouts, threads: 1) }
-        _ = try trainer.maml.update(trainer.parameters, rollouts: rollouts, threads: 1)
+        var learner = trainer.learner
+        #expect(throws: NonFiniteValueError.self) { try learner.update(poisoned, rollouts: rollouts, threads: 1) }
+        _ = try learner.update(trainer.parameters, rollouts: rollouts, threads: 1)
     }
 
     /// Training then evaluating: adaptation must already help after a few iterations.
@@ -130,9 +131,9 @@ struct TrainingRunTests {
         try run.run()
         let checkpoint = try Checkpoint.load(from: directory)
         #expect(checkpoint.manifest.iteration == 4)
-        let maml = MAMLTRPO(policy: checkpoint.manifest.policy, hyperparameters: c.maml)
+        let learner = try checkpoint.learner(path: directory.path)
         let sampler = FamilySampler(family: checkpoint.manifest.family, policy: checkpoint.manifest.policy, episodes: 5)
-        let steps = try sampler.evaluate(AdaptationEvaluation(maml: maml, steps: 2, halvesStepAfterFirst: false),
+        let steps = try sampler.evaluate(AdaptationEvaluation(learner: learner, steps: 2, halvesStepAfterFirst: false),
                                          parameters: checkpoint.parameters, taskCount: 6, seed: 1, threads: 2)
         #expect(steps.map(\.step) == [0, 1, 2])
         #expect(steps.allSatisfy { $0.taskReturns.count == 6 && $0.standardError > 0 })

@@ -13,7 +13,7 @@ struct AdaptationEvaluationTests {
         var rng = testGenerator(95)
         let theta = policy.initialParameters(as: Float.self, using: &rng)
         let sampler = EpisodeSampler(environment: PointRobotBatch(family: family, count: 5), policy: .gaussian(policy))
-        let evaluation = AdaptationEvaluation(maml: MAMLTRPO(policy: .gaussian(policy)), stepSizes: [0.1, 0.05])
+        let evaluation = AdaptationEvaluation(learner: MAMLTRPO(policy: .gaussian(policy)).learner, stepSizes: [0.1, 0.05])
         return (evaluation, theta, sampler)
     }
 
@@ -38,7 +38,7 @@ struct AdaptationEvaluationTests {
     /// Explicit step sizes are the schedule the halving rule writes out.
     @Test func explicitStepSizesMatchTheHalvingRule() throws {
         let (evaluation, theta, sampler) = Self.setUp()
-        let halving = AdaptationEvaluation(maml: evaluation.maml, steps: 2, halvesStepAfterFirst: true)
+        let halving = AdaptationEvaluation(learner: evaluation.learner, steps: 2, halvesStepAfterFirst: true)
         #expect(halving.stepSizes == [0.1, 0.05])
         let task = PointRobotTask(goal: Point2(-0.3, 0.1))
         let a = try evaluation.trace(theta, task: task, taskIndex: 1, sampler: sampler, seed: 4)

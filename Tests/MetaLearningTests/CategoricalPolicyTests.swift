@@ -83,7 +83,7 @@ struct CategoricalPolicyTests {
     func klHessianMatchesFiniteDifferences() throws {
         let (maml, theta, rollout) = try Self.fixture()
         let factored = maml.curvature(at: theta, rollout: rollout)
-        let references = factored.references
+        let references = factored.references.scored
         let kl: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).kl }
         #expect(abs(kl(theta).scalar) < 1e-12)
         var rng = testGenerator(83)

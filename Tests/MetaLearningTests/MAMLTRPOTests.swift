@@ -97,7 +97,7 @@ struct MAMLTRPOTests {
         let (maml, theta, rollout) = try Self.fixture(innerSteps: innerSteps, firstOrder: firstOrder, outerLoss: outerLoss,
                                                       halvesStep: true)
         let factored = maml.curvature(at: theta, rollout: rollout)
-        let references = factored.references
+        let references = factored.references.scored
         let direct: FiniteDifferences.Function = { maml.surrogate($0, rollout: rollout, references: references, differentiable: true).loss }
         let directGradient = ParameterVector.flatten(FiniteDifferences.gradient(of: direct, at: theta))
         let gap = (factored.metaGradient - directGradient).squared().sum().scalar.squareRoot()
@@ -176,7 +176,7 @@ struct MAMLTRPOTests {
         #expect(added > 1e-4 * scale, "the LVC term is negligible (\(added)), so this test could not fail")
 
         // The factored form agrees with automatic differentiation of the direct form.
-        let references = lvc.curvature(at: theta, rollout: rollout).references
+        let references = lvc.curvature(at: theta, rollout: rollout).references.scored
         let direct = ParameterVector.flatten(gradients(of: lvc.surrogate(x, rollout: rollout, references: references, differentiable: true).loss, wrt: x))
         let directGap = (direct - actual).squared().sum().scalar.squareRoot()
         #expect(directGap < 1e-10 * (1 + scale), "factored and direct LVC meta-gradients differ by \(directGap)")

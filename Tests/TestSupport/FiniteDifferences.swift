@@ -17,11 +17,13 @@ public enum FiniteDifferences {
         public var element = 0
         public var compared = 0
 
+        public init() {}
+
         public var description: String {
             "\(compared) elements compared; worst at input \(input) element \(element): analytic \(analytic), numerical \(numerical) (scaled error \(worstError))"
         }
 
-        mutating func compare(_ a: Double, _ n: Double, input: Int, element: Int, absolute: Double, relative: Double) {
+        public mutating func compare(_ a: Double, _ n: Double, input: Int, element: Int, absolute: Double, relative: Double) {
             compared += 1
             let error = abs(a - n) / (absolute + relative * max(abs(a), abs(n)))
             if error > worstError || !error.isFinite {
