@@ -1,5 +1,6 @@
 import Autodiff
 import Environments
+import RealModule
 
 /// A small finite-horizon MDP whose expected return is computed exactly, so the true
 /// meta-gradient ∇_θ J(θ + α∇J(θ)) is known and the learners' sampled estimators can be measured
@@ -19,11 +20,13 @@ public struct TabularMDP: Sendable {
     /// r(s, a), row-major.
     public let rewards: [Double]
 
-    /// A random MDP: transitions from a Dirichlet-like draw, rewards in [0, 1].
+    /// A random MDP: rewards in [0, 1] and sharp transitions (each row a normalised cube of
+    /// exponential draws, so an action mostly decides the next state: where what a step does
+    /// matters later, the cross-time terms LVC drops are large enough to measure).
     public init(states: Int, actions: Int, horizon: Int, seed: UInt64) {
         var rng = RandomStream.derive(seed: seed, purpose: .testFixture, index: 16)
         func normalised(_ count: Int) -> [Double] {
-            let draws = (0..<count).map { _ in -Double.log(Double.random(in: 1e-12..<1, using: &rng)) }
+            let draws = (0..<count).map { _ in Double.pow(-Double.log(Double.random(in: 1e-12..<1, using: &rng)), 3) }
             let total = draws.reduce(0, +)
             return draws.map { $0 / total }
         }
@@ -31,6 +34,7 @@ public struct TabularMDP: Sendable {
         self.actions = actions
         self.horizon = horizon
         initial = normalised(states)
+        // (The chain below is the instance the tests use; this one is for `bench estimators --mdp random`.)
         transitions = (0..<(states * actions)).flatMap { _ in normalised(states) }
         rewards = (0..<(states * actions)).map { _ in Double.random(in: 0..<1, using: &rng) }
     }
@@ -40,6 +44,28 @@ public struct TabularMDP: Sendable {
     public func parameters(seed: UInt64) -> [Tensor<Double>] {
         var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 16)
         return policy.parameterShapes.map { Tensor<Double>.uniform($0, in: -1...1, using: &rng) }
+    }
+
+    /// A chain whose reward comes late: action 1 moves one state right (action 0 stays), each
+    /// with probability 1 − slip (else the other happens), and only the last state pays 1 per
+    /// step. What an early step does shows only in later rewards, so the cross-time terms of the
+    /// sampling distribution's derivative — the ones LVC drops — carry much of the meta-gradient.
+    public init(chainOf states: Int, horizon: Int, slip: Double = 0.1) {
+        self.states = states
+        actions = 2
+        self.horizon = horizon
+        initial = (0..<states).map { $0 == 0 ? 1 : 0 }
+        var transitions = [Double](repeating: 0, count: states * 2 * states)
+        for s in 0..<states {
+            let right = min(s + 1, states - 1)
+            for a in 0..<2 {
+                let row = (s * 2 + a) * states
+                transitions[row + (a == 1 ? right : s)] += 1 - slip
+                transitions[row + (a == 1 ? s : right)] += slip
+            }
+        }
+        self.transitions = transitions
+        rewards = (0..<(states * 2)).map { $0 / 2 == states - 1 ? 1 : 0 }
     }
 
     /// The tabular policy: a categorical policy over one-hot states, with no hidden layer.
@@ -140,9 +166,21 @@ public struct TabularMDP: Sendable {
     public func sampledMetaGradient(
         _ estimator: Estimator, at parameters: [Tensor<Double>], stepSize alpha: Double, episodes: Int, using rng: inout SplitMix64
     ) -> Tensor<Double> {
-        let policy = self.policy
+        sampledMetaGradient(estimator, at: parameters, adapted: adapted(parameters, stepSize: alpha), stepSize: alpha,
+                            episodes: episodes, using: &rng)
+    }
+
+    /// θ' = θ + α∇J(θ), exactly.
+    public func adapted(_ parameters: [Tensor<Double>], stepSize alpha: Double) -> [Tensor<Double>] {
         let exactGradient = ExactGradient.of(expectedReturn, at: parameters)
-        let adapted = zip(parameters, ParameterVector.unflatten(exactGradient, shapes: parameters.map(\.shape))).map { $0 + alpha * $1 }
+        return zip(parameters, ParameterVector.unflatten(exactGradient, shapes: parameters.map(\.shape))).map { $0 + alpha * $1 }
+    }
+
+    func sampledMetaGradient(
+        _ estimator: Estimator, at parameters: [Tensor<Double>], adapted: [Tensor<Double>], stepSize alpha: Double, episodes: Int,
+        using rng: inout SplitMix64
+    ) -> Tensor<Double> {
+        let policy = self.policy
         let post = rawBatch(sample(adapted, count: episodes, using: &rng))
         // ĝ' = −∇(REINFORCE loss) at θ'.
         let gPost = ParameterVector.flatten(post.innerGradient(policy: policy, parameters: adapted)) * -1
@@ -204,9 +242,11 @@ public struct TabularMDP: Sendable {
         let exact = exactMetaGradient(parameters, stepSize: alpha).scalars
         var sum = [Double](repeating: 0, count: exact.count)
         var sumSquares = sum
+        let adapted = adapted(parameters, stepSize: alpha)
         let samples = Parallel.map(batches, threads: threads) { batch -> [Double] in
             var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: batch)
-            return sampledMetaGradient(estimator, at: parameters, stepSize: alpha, episodes: episodes, using: &rng).scalars
+            return sampledMetaGradient(estimator, at: parameters, adapted: adapted, stepSize: alpha, episodes: episodes,
+                                       using: &rng).scalars
         }
         for sample in samples {
             for i in sample.indices {

@@ -7,7 +7,7 @@ struct BenchEstimatorsCommand: ParsableCommand {
         commandName: "estimators",
         abstract: "Measure the bias of each meta-gradient estimator against the exact meta-gradient of a tabular MDP.",
         discussion: """
-            A random finite-horizon MDP (one-hot states, a tabular softmax policy) has an exactly \
+            A finite-horizon MDP (one-hot states, a tabular softmax policy) has an exactly \
             computable expected return J(θ) and meta-objective J(θ + α∇J(θ)), so its meta-gradient is \
             known. Each estimator's sampled meta-gradient (I + αĤ)ĝ' is averaged over --batches \
             independent batches of --episodes pre- and post-update episodes, and compared with it:
@@ -32,12 +32,14 @@ struct BenchEstimatorsCommand: ParsableCommand {
     var episodes = 10
     @Option(parsing: .unconditional, help: "α, the inner step size (default 1).")
     var stepSize = 1.0
+    @Option(help: "chain (a delayed-reward chain, where LVC's dropped terms are large; default) or random (random transitions and rewards).")
+    var mdp = "chain"
     @Option(parsing: .unconditional, help: "States of the MDP (default 3).")
     var states = 3
-    @Option(parsing: .unconditional, help: "Actions (default 2).")
+    @Option(parsing: .unconditional, help: "Actions of a random MDP (default 2; a chain has 2).")
     var actions = 2
-    @Option(parsing: .unconditional, help: "Horizon (default 3).")
-    var horizon = 3
+    @Option(parsing: .unconditional, help: "Horizon (default 4).")
+    var horizon = 4
     @Option(parsing: .unconditional, help: "Seed of the MDP, the point θ and the sampling (default 1).")
     var seed: UInt64 = 1
     @Option(parsing: .unconditional, help: "Threads (default: all cores). Results do not depend on it.")
@@ -52,11 +54,13 @@ struct BenchEstimatorsCommand: ParsableCommand {
         try require(actions, "--actions", in: 2...100)
         try require(horizon, "--horizon", in: 1...1000)
         if let threads { try require(threads, "--threads", in: 1...256) }
+        guard mdp == "chain" || mdp == "random" else { throw ValidationError("--mdp must be chain or random, got \"\(mdp)\"") }
         guard stepSize.isFinite, stepSize >= 0, stepSize <= 1e6 else { throw ValidationError("--step-size must lie in [0, 10⁶], got \(stepSize)") }
     }
 
     func run() throws {
-        let mdp = TabularMDP(states: states, actions: actions, horizon: horizon, seed: seed)
+        let mdp = self.mdp == "chain" ? TabularMDP(chainOf: states, horizon: horizon)
+            : TabularMDP(states: states, actions: actions, horizon: horizon, seed: seed)
         let theta = mdp.parameters(seed: seed)
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         struct Row: Encodable {
@@ -75,7 +79,7 @@ struct BenchEstimatorsCommand: ParsableCommand {
             }
         }
         if !json {
-            print("tabular MDP: \(states) states, \(actions) actions, horizon \(horizon), α = \(stepSize), \(batches) batches × \(episodes) episodes")
+            print("tabular MDP (\(self.mdp)): \(states) states, \(mdp.actions) actions, horizon \(horizon), α = \(stepSize), \(batches) batches × \(episodes) episodes")
             print("  estimator    bias      relative   max |z|   stderr     expected")
         }
         for estimator in TabularMDP.Estimator.allCases {
@@ -86,9 +90,9 @@ struct BenchEstimatorsCommand: ParsableCommand {
             if json {
                 try printJSON(row)
             } else {
-                print(String(format: "  %-11@  %.5f   %7.2f%%   %7.2f   %.5f    %@", estimator.rawValue as NSString, r.biasNorm,
+                print(String(format: "  %@  %.5f   %7.2f%%   %7.2f   %.5f    %@", estimator.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0), r.biasNorm,
                              100 * r.biasNorm / r.exactNorm, r.largestZ, r.meanStandardError,
-                             (estimator.isUnbiased ? "unbiased" : "biased") as NSString))
+                             estimator.isUnbiased ? "unbiased" : "biased"))
             }
         }
     }
