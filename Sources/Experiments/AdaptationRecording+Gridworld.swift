@@ -15,7 +15,7 @@ public struct GridworldFrame: Sendable, Equatable {
 extension AdaptationRecording {
     /// The gridworld family and task, for a gridworld recording.
     public var gridworld: (family: GridworldFamily, task: GridworldTask)? {
-        guard case .gridworld(let family) = family, case .gridworld(let task) = task else { return nil }
+        guard let family = family.base as? GridworldFamily, let task = task as? GridworldTask else { return nil }
         return (family, task)
     }
 

@@ -11,8 +11,8 @@ import MetaLearning
 public struct AdaptationRecording: Sendable {
     /// The spec's short name (`navigation`, …).
     public let specName: String
-    public let family: EnvironmentFamily
-    public let task: EnvironmentTask
+    public let family: AnyEnvironmentFamily
+    public let task: any Sendable
     /// The task's place among the held-out tasks drawn with `seed`.
     public let taskIndex: Int
     public let seed: UInt64
@@ -23,7 +23,7 @@ public struct AdaptationRecording: Sendable {
     /// `episodes[k]`: the episodes sampled after k adaptation steps (k = 0: the unadapted policy).
     public let episodes: [EpisodeBatch]
 
-    public init(specName: String, family: EnvironmentFamily, task: EnvironmentTask, taskIndex: Int, seed: UInt64,
+    public init(specName: String, family: AnyEnvironmentFamily, task: any Sendable, taskIndex: Int, seed: UInt64,
                 policyDescription: String, stepSizes: [Double], episodes: [EpisodeBatch]) {
         precondition(!episodes.isEmpty && stepSizes.count == episodes.count - 1,
                      "\(episodes.count) batches of episodes need \(max(episodes.count - 1, 0)) step sizes, got \(stepSizes.count)")
@@ -45,7 +45,7 @@ public struct AdaptationRecording: Sendable {
 
     /// The point-robot family and task, for a point-robot recording.
     public var pointRobot: (family: PointRobotFamily, task: PointRobotTask)? {
-        guard case .pointRobot(let family) = family, case .pointRobot(let task) = task else { return nil }
+        guard let family = family.base as? PointRobotFamily, let task = task as? PointRobotTask else { return nil }
         return (family, task)
     }
 
@@ -80,7 +80,7 @@ extension AdaptationRecording {
     ///   - halvesStepAfterFirst: α for the first step and α/2 after it (the paper's protocol).
     /// - Throws: `BaselineError` when the episodes cannot be fitted.
     public static func record(
-        specName: String, family: EnvironmentFamily, learner: any MetaLearner, parameters: [Tensor<Float>],
+        specName: String, family: AnyEnvironmentFamily, learner: any MetaLearner, parameters: [Tensor<Float>],
         policyDescription: String,
         taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {

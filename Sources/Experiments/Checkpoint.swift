@@ -19,12 +19,12 @@ public struct Checkpoint: Sendable {
         public var configuration: TrainingConfiguration
         /// The environment spec's name and the family it resolved to.
         public var specName: String
-        public var family: EnvironmentFamily
+        public var family: AnyEnvironmentFamily
         public var policy: Policy
         public var randomStreams = "derived from (seed, purpose, iteration); nothing to restore"
 
         public init(iteration: Int, configuration: TrainingConfiguration, specName: String,
-                    family: EnvironmentFamily, policy: Policy) {
+                    family: AnyEnvironmentFamily, policy: Policy) {
             self.iteration = iteration
             self.configuration = configuration
             self.specName = specName

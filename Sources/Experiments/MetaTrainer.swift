@@ -34,14 +34,14 @@ extension IterationReport {
 /// runs resume exactly and do not depend on the thread count.
 public struct MetaTrainer: Sendable {
     public let configuration: TrainingConfiguration
-    public let family: EnvironmentFamily
+    public let family: AnyEnvironmentFamily
     public private(set) var learner: any MetaLearner
     public let sampler: FamilySampler
     public private(set) var parameters: [Tensor<Float>]
     /// Meta-iterations completed.
     public private(set) var iteration: Int
 
-    public init(configuration: TrainingConfiguration, family: EnvironmentFamily) {
+    public init(configuration: TrainingConfiguration, family: AnyEnvironmentFamily) {
         self.configuration = configuration
         self.family = family
         let policy = FamilySampler.policy(for: family, hidden: configuration.hidden, activation: configuration.activation)
@@ -54,7 +54,7 @@ public struct MetaTrainer: Sendable {
 
     /// Continues from saved parameters and learner state after `iteration` completed meta-iterations.
     /// - Throws: `LearnerStateError` when the saved state does not fit the learner.
-    public init(configuration: TrainingConfiguration, family: EnvironmentFamily, parameters: [Tensor<Float>],
+    public init(configuration: TrainingConfiguration, family: AnyEnvironmentFamily, parameters: [Tensor<Float>],
                 learnerState: [StateTensor], iteration: Int) throws {
         self.init(configuration: configuration, family: family)
         precondition(parameters.map(\.shape) == learner.policy.parameterShapes,

@@ -44,9 +44,9 @@ public struct TrainingBenchmark: Sendable {
     }
 
     public var configuration: TrainingConfiguration
-    public var family: EnvironmentFamily
+    public var family: AnyEnvironmentFamily
 
-    public init(configuration: TrainingConfiguration, family: EnvironmentFamily) {
+    public init(configuration: TrainingConfiguration, family: AnyEnvironmentFamily) {
         self.configuration = configuration
         self.family = family
     }

@@ -15,13 +15,9 @@ extension TrainingConfiguration {
     /// buffers). Observations count three times: as sampled, as the baseline's features and as the
     /// network's input. `metarl bench train --json` prints the estimate beside the measured peak
     /// (`estimated_memory_mb`, `peak_rss_mb`).
-    public func estimatedMemory(for family: EnvironmentFamily) -> (bytes: Double, parameters: Double, episodes: Double) {
+    public func estimatedMemory(for family: AnyEnvironmentFamily) -> (bytes: Double, parameters: Double, episodes: Double) {
         let policy = FamilySampler.policy(for: family, hidden: hidden, activation: activation)
-        let horizon: Int
-        switch family {
-        case .pointRobot(let f): horizon = f.horizon
-        case .gridworld(let f): horizon = f.horizon
-        }
+        let horizon = FamilySampler.horizon(of: family)
         let floatBytes = 4.0
         let parameterCount = policy.parameterShapes.reduce(0.0) { $0 + Double($1.reduce(1, *)) }
         let parameterBytes = parameterCount * floatBytes * Double(metaBatchSize + 8)
@@ -38,7 +34,7 @@ extension TrainingConfiguration {
     /// smallest preset): the code, BLAS's and the allocator's buffers.
     static let processBaseBytes = 60e6
 
-    public func checkMemory(for family: EnvironmentFamily,
+    public func checkMemory(for family: AnyEnvironmentFamily,
                             available: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws {
         let need = estimatedMemory(for: family)
         guard need.bytes > available else { return }

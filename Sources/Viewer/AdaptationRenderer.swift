@@ -1,4 +1,5 @@
 #if Viewer
+import Environments
 import Experiments
 
 /// A renderer of one family's adaptation recordings: what `watch`, `render` and `bench render`
@@ -19,12 +20,16 @@ extension AdaptationRenderer {
     }
 }
 
+/// Each family's renderer, by the family's name: adding a family adds its line here.
+let renderers: [String: @Sendable (AdaptationRecording, Int) -> any AdaptationRenderer] = [
+    PointRobotFamily.name: { PointRobotRenderer(recording: $0, shownEpisodes: $1) },
+    GridworldFamily.name: { GridworldRenderer(recording: $0, shownEpisodes: $1) },
+]
+
 /// The renderer for `recording`'s family.
 public func makeRenderer(for recording: AdaptationRecording, shownEpisodes: Int) -> any AdaptationRenderer {
-    switch recording.family {
-    case .pointRobot: PointRobotRenderer(recording: recording, shownEpisodes: shownEpisodes)
-    case .gridworld: GridworldRenderer(recording: recording, shownEpisodes: shownEpisodes)
-    }
+    guard let make = renderers[recording.family.name] else { preconditionFailure("no renderer for the \(recording.family.name) family") }
+    return make(recording, shownEpisodes)
 }
 
 /// The viewer's keys, as the help overlay and `watch --help` list them.

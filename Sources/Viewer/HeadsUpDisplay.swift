@@ -56,36 +56,8 @@ public struct HeadsUpDisplay: Sendable, Equatable {
     }
 
     /// The task's parameters that differ between tasks of its family.
-    static func taskDetails(_ recording: AdaptationRecording) -> [String] {
-        if let (family, task) = recording.pointRobot { return taskDetails(task, family: family) }
-        if let (family, task) = recording.gridworld { return taskDetails(task, family: family) }
-        return []
-    }
+    static func taskDetails(_ recording: AdaptationRecording) -> [String] { recording.family.details(of: recording.task) }
 
-    /// The task's parameters that differ between gridworld tasks.
-    static func taskDetails(_ task: GridworldTask, family: GridworldFamily) -> [String] {
-        var details = ["goal " + task.goals.map(\.description).joined(separator: " "),
-                       "start \(task.start) facing \(Heading.names[task.startHeading])"]
-        if family.slip.range.upperBound > 0 { details.append("slip \(value(task.slip))") }
-        if family.permutesActions {
-            let names = family.actions.names
-            details.append("actions → " + task.actionPermutation.map { names[$0] }.joined(separator: ", "))
-        }
-        return details
-    }
-
-    /// The task's parameters that differ between tasks of point-robot families.
-    static func taskDetails(_ task: PointRobotTask, family: PointRobotFamily) -> [String] {
-        var details = ["goal \(point(task.goal))"]
-        if task.start != .zero { details.append("start \(point(task.start))") }
-        if task.drift != .zero { details.append("drift \(point(task.drift))") }
-        if family.dynamics == .momentum { details.append("damping \(short(task.damping))") }
-        if task.actionScale != 1 { details.append("action scale \(short(task.actionScale))") }
-        if !task.obstacles.isEmpty { details.append("\(task.obstacles.count) obstacle\(task.obstacles.count == 1 ? "" : "s")") }
-        return details
-    }
-
-    static func point(_ p: Point2) -> String { "(\(String(format: "%.2f", p.x)), \(String(format: "%.2f", p.y)))" }
     static func value(_ v: Double) -> String { String(format: "%.2f", v) }
     static func short(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e6 ? String(Int(v)) : String(format: "%g", v)

@@ -62,31 +62,22 @@ struct BenchEnvsCommand: ParsableCommand {
         let loaded = try EnvironmentSpec.load(spec)
         let benchmark = EnvironmentBenchmark(environments: environments, steps: steps,
                                              threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, repeats: repeats)
-        let result: EnvironmentBenchmark.Result
-        var observed: String
-        switch loaded.family {
-        case .pointRobot(let family):
-            if observation != nil { throw CommandFailure(description: "--observation applies to gridworlds; \(loaded.name) is a point-robot spec") }
-            observed = "position"
-            result = benchmark.run(distribution: family) { PointRobotBatch(family: family, count: $0, autoreset: .nextStep) }
-        case .gridworld(var family):
-            if let observation {
-                switch observation {
-                case "coordinates", "position": family.observation = .coordinates
-                case "one-hot": family.observation = .oneHot
-                case "grid": family.observation = .grid
-                case "egocentric": family.observation = .egocentric(size: viewSize, occlusion: occlusion)
-                default:
-                    throw ValidationError("--observation must be coordinates, one-hot, grid or egocentric, got \(observation)")
+        var family = loaded.family
+        if let observation {
+            do {
+                func observing<F: EnvironmentFamily>(_ f: F) throws -> AnyEnvironmentFamily {
+                    AnyEnvironmentFamily(try f.observing(observation, viewSize: viewSize, occlusion: occlusion))
                 }
+                family = try observing(family.base)
+            } catch let error as SpecError {
+                throw CommandFailure(description: "--observation: \(error.message) (\(loaded.name) is a \(family.name) spec)")
             }
-            observed = family.observation.name
-            if case .egocentric(let size, let occluded) = family.observation {
-                observed += " \(size)×\(size)" + (occluded ? " occluded" : " see-through")
-            }
-            let chosen = family
-            result = benchmark.run(distribution: chosen) { GridworldBatch(family: chosen, count: $0, autoreset: .nextStep) }
         }
+        func measure<F: EnvironmentFamily>(_ f: F) -> EnvironmentBenchmark.Result {
+            benchmark.run(distribution: f) { f.makeBatch(count: $0, autoreset: .nextStep) }
+        }
+        let result = measure(family.base)
+        let observed = family.base.observationName
         if json {
             try printJSON(result)
         } else {

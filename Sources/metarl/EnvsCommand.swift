@@ -63,37 +63,16 @@ struct EnvsCommand: ParsableCommand {
             let loaded = try EnvironmentSpec.load(spec)
             print("\(loaded.name) (\(loaded.family.name)) — \(loaded.description)")
             print("  from \(loaded.path)")
-            switch loaded.family {
-            case .pointRobot(let family):
-                for (key, value) in family.parameterLines {
-                    print("  \(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)")
-                }
-                var rng = RandomStream.derive(seed: seed, purpose: .trainingTasks)
-                if tasks > 0 { print("sampled tasks (seed \(seed)):") }
-                for (i, task) in family.sampleTasks(count: tasks, using: &rng).enumerated() {
-                    var line = String(format: "  %2d  goal (%+.3f, %+.3f)  start (%+.3f, %+.3f)", i, task.goal.x, task.goal.y, task.start.x, task.start.y)
-                    if family.actionBound.range.lowerBound != family.actionBound.range.upperBound { line += String(format: "  bound %.3f", task.actionBound) }
-                    if family.damping.range.upperBound > 0 { line += String(format: "  damping %.3f", task.damping) }
-                    if !task.obstacles.isEmpty { line += "  obstacles " + task.obstacles.map { String(format: "(%+.2f, %+.2f; r %.2f)", $0.center.x, $0.center.y, $0.radius) }.joined(separator: " ") }
-                    print(line)
-                }
-            case .gridworld(let family):
-                for (key, value) in family.parameterLines {
-                    print("  \(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)")
-                }
-                var rng = RandomStream.derive(seed: seed, purpose: .trainingTasks)
-                if tasks > 0 { print("sampled tasks (seed \(seed)):") }
-                let sampled = family.sampleTasks(count: tasks, using: &rng)
-                for (i, task) in sampled.enumerated() {
-                    var line = "  \(i)  goal \(task.goals.map(\.description).joined(separator: " "))  start \(task.start) facing \(Heading.names[task.startHeading])"
-                    if family.slip.range.upperBound > 0 { line += String(format: "  slip %.3f", task.slip) }
-                    if family.permutesActions { line += "  actions → \(task.actionPermutation)" }
-                    print(line)
-                }
-                if let first = sampled.first, showMap {
-                    print("the map of task 0:")
-                    print(first.map.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-                }
+            for (key, value) in loaded.family.base.parameterLines {
+                print("  \(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)")
+            }
+            var rng = RandomStream.derive(seed: seed, purpose: .trainingTasks)
+            let (lines, picture) = loaded.family.describeTasks(count: tasks, using: &rng)
+            if tasks > 0 { print("sampled tasks (seed \(seed)):") }
+            for (i, line) in lines.enumerated() { print("  \(String(i).padding(toLength: 2, withPad: " ", startingAt: 0))  \(line)") }
+            if let picture, showMap {
+                print("the map of task 0:")
+                print(picture.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             }
         }
     }

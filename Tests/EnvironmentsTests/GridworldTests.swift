@@ -109,7 +109,7 @@ struct GridMapTests {
     @Test func everyPresetLoadsAndSamplesTasks() throws {
         for name in ["gridnavi-5x5", "empty-8x8", "four-rooms", "lava-crossing", "door-key", "maze-random", "permuted-actions"] {
             let spec = try EnvironmentSpec.load(name)
-            guard case .gridworld(let family) = spec.family else { Issue.record("\(name) is not a gridworld"); continue }
+            guard let family = spec.family.base as? GridworldFamily else { Issue.record("\(name) is not a gridworld"); continue }
             var rng = testGenerator(1)
             let tasks = family.sampleTasks(count: 20, using: &rng)
             for task in tasks {
@@ -122,8 +122,8 @@ struct GridMapTests {
     /// GridNavi's goal is uniform over the 21 cells outside the start's corner; four rooms' never
     /// lands on a wall or the start.
     @Test func goalSamplingAvoidsWallsAndExcludedCells() throws {
-        guard case .gridworld(let gridnavi) = try EnvironmentSpec.load("gridnavi-5x5").family,
-              case .gridworld(let rooms) = try EnvironmentSpec.load("four-rooms").family else { throw SpecError(file: "", message: "") }
+        guard let gridnavi = try EnvironmentSpec.load("gridnavi-5x5").family.base as? GridworldFamily,
+              let rooms = try EnvironmentSpec.load("four-rooms").family.base as? GridworldFamily else { throw SpecError(file: "", message: "") }
         var rng = testGenerator(2)
         var counts: [GridPoint: Int] = [:]
         for task in gridnavi.sampleTasks(count: 4200, using: &rng) { counts[task.goals[0], default: 0] += 1 }

@@ -46,7 +46,7 @@ struct CheckpointTests {
         var configuration = TrainingConfiguration()
         configuration.hidden = hidden
         return Checkpoint(manifest: .init(iteration: 7, configuration: configuration, specName: "navigation",
-                                          family: .pointRobot(.navigation), policy: policy),
+                                          family: AnyEnvironmentFamily(PointRobotFamily.navigation), policy: policy),
                           parameters: policy.initialParameters(as: Float.self, using: &rng))
     }
 
@@ -240,19 +240,19 @@ final class ConfigurationTests {
     @Test func aRunLargerThanTheMachineIsRefusedBeforeItStarts() throws {
         var c = TrainingConfiguration()
         c.hidden = [100_000, 100_000]
-        #expect { try c.checkMemory(for: .pointRobot(.navigation), available: 24e9) } throws: { error in
+        #expect { try c.checkMemory(for: AnyEnvironmentFamily(PointRobotFamily.navigation), available: 24e9) } throws: { error in
             guard case RunError.invalidConfiguration("hidden", let reason) = error else { return false }
             return reason.contains("more than this machine's 24.0 GB")
         }
         c = TrainingConfiguration()
         c.fastBatchSize = 100_000
-        #expect { try c.checkMemory(for: .pointRobot(.navigation), available: 24e9) } throws: { error in
+        #expect { try c.checkMemory(for: AnyEnvironmentFamily(PointRobotFamily.navigation), available: 24e9) } throws: { error in
             guard case RunError.invalidConfiguration("meta-batch-size", _) = error else { return false }
             return true
         }
         // The defaults need about a tenth of a gigabyte.
-        let need = TrainingConfiguration().estimatedMemory(for: .pointRobot(.navigation)).bytes
+        let need = TrainingConfiguration().estimatedMemory(for: AnyEnvironmentFamily(PointRobotFamily.navigation)).bytes
         #expect(need > 0.05e9 && need < 0.3e9, "\(need) bytes")
-        try TrainingConfiguration().checkMemory(for: .pointRobot(.navigation), available: 24e9)
+        try TrainingConfiguration().checkMemory(for: AnyEnvironmentFamily(PointRobotFamily.navigation), available: 24e9)
     }
 }

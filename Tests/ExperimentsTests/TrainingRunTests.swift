@@ -18,7 +18,7 @@ struct TrainingRunTests {
         c.maml.maxKL = 0.05
         var family = PointRobotFamily.navigation
         family.horizon = 15
-        return (c, EnvironmentSpec(name: "small-navigation", path: "", description: "", family: .pointRobot(family)))
+        return (c, EnvironmentSpec(name: "small-navigation", path: "", description: "", family: AnyEnvironmentFamily(family)))
     }
 
     func columnsWithoutTimes(_ directory: URL) throws -> [String] {

@@ -51,7 +51,7 @@ struct CategoricalPolicyTests {
     /// A one-task MAML fixture on GridNavi (categorical policy), in Double.
     static func fixture() throws -> (MAMLTRPO, [Tensor<Double>], MAMLTRPO.TaskRollout<Double>) {
         let spec = try EnvironmentSpec.load("gridnavi-5x5")
-        guard case .gridworld(var family) = spec.family else { throw SpecError(file: "gridnavi-5x5", message: "not a gridworld") }
+        guard var family = spec.family.base as? GridworldFamily else { throw SpecError(file: "gridnavi-5x5", message: "not a gridworld") }
         family.episodesPerTrial = 1
         let policy = Policy.categorical(CategoricalMLPPolicy(observationSize: 2, actionCount: 5, hidden: [6], activation: .tanh))
         var hyper = MAMLTRPO.Hyperparameters()

@@ -32,7 +32,7 @@ struct MetaLearnerGradientTests {
         var theta: [Tensor<Float>]
         if categorical {
             let spec = try EnvironmentSpec.load("gridnavi-5x5")
-            guard case .gridworld(var family) = spec.family else { throw SpecError(file: "gridnavi-5x5", message: "not a gridworld") }
+            guard var family = spec.family.base as? GridworldFamily else { throw SpecError(file: "gridnavi-5x5", message: "not a gridworld") }
             family.episodesPerTrial = 1
             let policy = Policy.categorical(CategoricalMLPPolicy(observationSize: 2, actionCount: 5, hidden: [5], activation: .tanh))
             learner = build(policy)

@@ -30,7 +30,7 @@ enum GridScene {
         var episodes = EpisodeBatch(observationSize: 27, actionSize: 1)
         episodes.append(observations: Array(repeating: 0, count: 3 * 27), actions: [2, 2, 1], rewards: [0, 0, 0],
                         finalObservation: Array(repeating: 0, count: 27), environmentSeed: 7)
-        return AdaptationRecording(specName: "scene", family: .gridworld(family), task: .gridworld(task), taskIndex: 0, seed: 1,
+        return AdaptationRecording(specName: "scene", family: AnyEnvironmentFamily(family), task: task, taskIndex: 0, seed: 1,
                                    policyDescription: "hand-made", stepSizes: [], episodes: [episodes])
     }
 }
@@ -55,7 +55,7 @@ struct GridworldRecordingTests {
         let task = family.sampleTask(using: &rng)
         let sampler = EpisodeSampler(environment: GridworldBatch(family: family, count: 6), policy: policy)
         let episodes = sampler.sample(task: task, parameters: policy.initialParameters(using: &rng), using: &rng)
-        let recording = AdaptationRecording(specName: "slip", family: .gridworld(family), task: .gridworld(task), taskIndex: 0,
+        let recording = AdaptationRecording(specName: "slip", family: AnyEnvironmentFamily(family), task: task, taskIndex: 0,
                                             seed: 1, policyDescription: "", stepSizes: [], episodes: [episodes])
         for e in 0..<episodes.episodeCount {
             let frames = recording.gridworldFrames(step: 0, episode: e)

@@ -98,7 +98,7 @@ enum ViewerScene {
         var down = EpisodeBatch(observationSize: 2, actionSize: 2)
         down.append(observations: [0, 0, 0, -0.1, 0, -0.2, 0, -0.3], actions: [0, -0.1, 0, -0.1, 0, -0.1, 0, -0.1],
                     rewards: [-0.1, -0.2, -0.3, -0.4], finalObservation: [0, -0.4])
-        return AdaptationRecording(specName: "navigation", family: .pointRobot(.navigation), task: .pointRobot(task), taskIndex: 0, seed: 1,
+        return AdaptationRecording(specName: "navigation", family: AnyEnvironmentFamily(PointRobotFamily.navigation), task: task, taskIndex: 0, seed: 1,
                                    policyDescription: "hand-made", stepSizes: [0.1], episodes: [right, down])
     }
 }

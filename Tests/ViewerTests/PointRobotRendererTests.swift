@@ -72,7 +72,7 @@ struct PointRobotRendererTests {
     @Test func trajectoriesAreCutAtTheArenaEdge() throws {
         var far = EpisodeBatch(observationSize: 2, actionSize: 2)
         far.append(observations: [0, 0, 5, 0], actions: [0, 0, 0, 0], rewards: [0, 0], finalObservation: [10, 0])
-        let recording = AdaptationRecording(specName: "navigation", family: .pointRobot(.navigation), task: .pointRobot(ViewerScene.task), taskIndex: 0,
+        let recording = AdaptationRecording(specName: "navigation", family: AnyEnvironmentFamily(PointRobotFamily.navigation), task: ViewerScene.task, taskIndex: 0,
                                             seed: 1, policyDescription: "", stepSizes: [], episodes: [far])
         let renderer = PointRobotRenderer(recording: recording, shownEpisodes: 1)
         let canvas = try OffscreenCanvas(width: 640, height: 480)

@@ -1,3 +1,4 @@
+import Foundation
 extension GridworldFamily.CellDistribution: CustomStringConvertible {
     public var description: String {
         func list(_ cells: [GridPoint]) -> String { cells.map(\.description).joined(separator: ", ") }
@@ -52,5 +53,51 @@ extension GridworldFamily {
             ("termination", ends.isEmpty ? "never (truncated at the horizon)" : "on " + ends.joined(separator: " or ")),
             ("horizon", "\(horizon) steps" + (episodesPerTrial > 1 ? " × \(episodesPerTrial) episodes per trial" : "")),
         ]
+    }
+}
+
+extension GridworldFamily: EnvironmentFamily, SpecLoadable {
+    public static let name = "gridworld"
+
+    public func makeBatch(count: Int, autoreset: AutoresetMode) -> GridworldBatch {
+        GridworldBatch(family: self, count: count, autoreset: autoreset)
+    }
+
+    public func summary(of task: GridworldTask) -> String {
+        var line = "goal \(task.goals.map(\.description).joined(separator: " "))  start \(task.start) facing \(Heading.names[task.startHeading])"
+        if slip.range.upperBound > 0 { line += String(format: "  slip %.3f", task.slip) }
+        if permutesActions { line += "  actions → \(task.actionPermutation)" }
+        return line
+    }
+
+    public func details(of task: GridworldTask) -> [String] {
+        var details = ["goal " + task.goals.map(\.description).joined(separator: " "),
+                       "start \(task.start) facing \(Heading.names[task.startHeading])"]
+        if slip.range.upperBound > 0 { details.append(String(format: "slip %.2f", task.slip)) }
+        if permutesActions {
+            let names = actions.names
+            details.append("actions → " + task.actionPermutation.map { names[$0] }.joined(separator: ", "))
+        }
+        return details
+    }
+
+    public func picture(of task: GridworldTask) -> String? { task.map.text }
+
+    public var observationName: String {
+        guard case .egocentric(let size, let occluded) = observation else { return observation.name }
+        return observation.name + " \(size)×\(size)" + (occluded ? " occluded" : " see-through")
+    }
+
+    public func observing(_ mode: String, viewSize: Int, occlusion: Bool) throws -> GridworldFamily {
+        var family = self
+        switch mode {
+        case "coordinates", "position": family.observation = .coordinates
+        case "one-hot": family.observation = .oneHot
+        case "grid": family.observation = .grid
+        case "egocentric": family.observation = .egocentric(size: viewSize, occlusion: occlusion)
+        default:
+            throw SpecError(file: "--observation", message: "must be coordinates, one-hot, grid or egocentric, got \(mode)")
+        }
+        return family
     }
 }

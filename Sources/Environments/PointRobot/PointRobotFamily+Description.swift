@@ -62,3 +62,37 @@ extension PointRobotFamily {
         ]
     }
 }
+
+extension PointRobotFamily: EnvironmentFamily, SpecLoadable {
+    public static let name = "point-robot"
+
+    init(spec: inout SpecTable, directory: URL?) throws { try self.init(spec: &spec) }
+
+    public func makeBatch(count: Int, autoreset: AutoresetMode) -> PointRobotBatch {
+        PointRobotBatch(family: self, count: count, autoreset: autoreset)
+    }
+
+    public func summary(of task: PointRobotTask) -> String {
+        var line = String(format: "goal (%+.3f, %+.3f)  start (%+.3f, %+.3f)", task.goal.x, task.goal.y, task.start.x, task.start.y)
+        if actionBound.range.lowerBound != actionBound.range.upperBound { line += String(format: "  bound %.3f", task.actionBound) }
+        if damping.range.upperBound > 0 { line += String(format: "  damping %.3f", task.damping) }
+        if !task.obstacles.isEmpty {
+            line += "  obstacles " + task.obstacles.map {
+                String(format: "(%+.2f, %+.2f; r %.2f)", $0.center.x, $0.center.y, $0.radius)
+            }.joined(separator: " ")
+        }
+        return line
+    }
+
+    public func details(of task: PointRobotTask) -> [String] {
+        func point(_ p: Point2) -> String { String(format: "(%.2f, %.2f)", p.x, p.y) }
+        func short(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e6 ? String(Int(v)) : String(format: "%g", v) }
+        var details = ["goal \(point(task.goal))"]
+        if task.start != .zero { details.append("start \(point(task.start))") }
+        if task.drift != .zero { details.append("drift \(point(task.drift))") }
+        if dynamics == .momentum { details.append("damping \(short(task.damping))") }
+        if task.actionScale != 1 { details.append("action scale \(short(task.actionScale))") }
+        if !task.obstacles.isEmpty { details.append("\(task.obstacles.count) obstacle\(task.obstacles.count == 1 ? "" : "s")") }
+        return details
+    }
+}

@@ -1,20 +1,6 @@
 import Foundation
 import TOMLKit
 
-/// The family a spec describes, with its resolved parameters.
-public enum EnvironmentFamily: Sendable, Equatable {
-    case pointRobot(PointRobotFamily)
-    case gridworld(GridworldFamily)
-
-    /// The family's name as written in specs.
-    public var name: String {
-        switch self {
-        case .pointRobot: "point-robot"
-        case .gridworld: "gridworld"
-        }
-    }
-}
-
 /// An environment spec loaded from `envs/` or from a file: a family and its task distribution.
 ///
 /// A spec is TOML: `family` names the family, `description` says what it is in one line, and the
@@ -27,13 +13,13 @@ public struct EnvironmentSpec: Sendable, Equatable {
     /// Where it was read from.
     public let path: String
     public let description: String
-    public let family: EnvironmentFamily
+    public let family: AnyEnvironmentFamily
 
     /// The horizons a spec may set: a million steps per episode is far beyond any meta-RL task,
     /// and anything longer is a typo that would only surface as an allocation failure.
     public static let horizonLimit = 1...1_000_000
 
-    public init(name: String, path: String, description: String, family: EnvironmentFamily) {
+    public init(name: String, path: String, description: String, family: AnyEnvironmentFamily) {
         self.name = name
         self.path = path
         self.description = description
@@ -88,15 +74,10 @@ public struct EnvironmentSpec: Sendable, Equatable {
             throw spec.error(nil, "missing `family` (for example `family = \"point-robot\"`)")
         }
         let description = try spec.string("description") ?? ""
-        let family: EnvironmentFamily
-        switch familyName {
-        case "point-robot":
-            family = .pointRobot(try PointRobotFamily(spec: &spec))
-        case "gridworld":
-            family = .gridworld(try GridworldFamily(spec: &spec, directory: directory))
-        default:
-            throw spec.error("family", "unknown family \"\(familyName)\"; known: point-robot, gridworld")
+        guard let type = EnvironmentFamilies.named(familyName) else {
+            throw spec.error("family", "unknown family \"\(familyName)\"; known: \(EnvironmentFamilies.names.joined(separator: ", "))")
         }
+        let family = AnyEnvironmentFamily(try type.init(spec: &spec, directory: directory))
         try spec.finish()
         return EnvironmentSpec(name: name, path: path, description: description, family: family)
     }
