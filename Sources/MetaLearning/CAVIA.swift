@@ -28,7 +28,7 @@ public enum CAVIA {
     }
 
     public static let entry = MetaLearnerEntry(
-        name: "cavia", summary: "CAVIA: only context inputs of the first layer adapt; shared weights meta-learned",
+        name: "cavia", summary: "CAVIA: only first-layer context inputs adapt",
         paper: "Zintgraf et al. 2019", metaLearned: "θ and the context's weights W_φ", outers: ["trpo", "adam", "ppo"]
     ) { policy, settings, rng in
         let hidden = policy.parameterShapes[0][1]

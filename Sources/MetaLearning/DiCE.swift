@@ -16,7 +16,7 @@ import Autodiff
 /// what it evaluates. The meta-gradient runs through a recorded graph (`GraphStepMap`).
 public enum DiCE {
     public static let entry = MetaLearnerEntry(
-        name: "dice", summary: "MAML with the DiCE inner objective: unbiased meta-gradient including the sampling distribution's terms",
+        name: "dice", summary: "MAML with the DiCE inner loss (unbiased estimator)",
         paper: "Foerster et al. 2018", metaLearned: "θ", outers: ["adam", "trpo", "ppo"]
     ) { policy, settings, _ in
         GradientMetaLearner(name: "dice", policy: policy, inner: settings.maml, rule: InnerStep(discount: settings.maml.discount),

@@ -19,7 +19,7 @@ public enum EMAML {
     }
 
     public static let entry = MetaLearnerEntry(
-        name: "e-maml", summary: "E-MAML: MAML plus a term crediting pre-update log-likelihoods with the post-update return",
+        name: "e-maml", summary: "E-MAML: MAML plus credit for pre-update exploration",
         paper: "Stadie et al. 2018", metaLearned: "θ", outers: ["trpo", "adam", "ppo"]
     ) { policy, settings, _ in
         GradientMetaLearner(

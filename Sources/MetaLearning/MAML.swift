@@ -15,27 +15,27 @@ extension MAMLTRPO {
     }
 
     public static let entry = MetaLearnerEntry(
-        name: "maml-trpo", summary: "MAML, exact second-order meta-gradient, TRPO outer step (pytorch-maml-rl's setup)",
+        name: "maml-trpo", summary: "MAML, exact second-order meta-gradient, TRPO step",
         paper: "Finn et al. 2017", metaLearned: "θ", outers: ["trpo", "adam", "ppo"]
     ) { policy, settings, _ in learner("maml-trpo", policy: policy, settings: settings, defaultOuter: "trpo") }
 
     public static let vpgEntry = MetaLearnerEntry(
-        name: "maml-vpg", summary: "MAML with one Adam step on the meta-gradient per meta-batch (ProMP's VPG-MAML)",
+        name: "maml-vpg", summary: "MAML, one Adam step on the meta-gradient (VPG)",
         paper: "Finn et al. 2017", metaLearned: "θ", outers: ["adam", "trpo", "ppo"]
     ) { policy, settings, _ in learner("maml-vpg", policy: policy, settings: settings, defaultOuter: "adam") }
 
     public static let ppoEntry = MetaLearnerEntry(
-        name: "maml-ppo", summary: "MAML with PPO's clipped surrogate, several Adam epochs over the post-adaptation episodes",
+        name: "maml-ppo", summary: "MAML, PPO's clipped surrogate, several Adam epochs",
         paper: "Finn et al. 2017; Schulman et al. 2017", metaLearned: "θ", outers: ["ppo", "trpo", "adam"]
     ) { policy, settings, _ in learner("maml-ppo", policy: policy, settings: settings, defaultOuter: "ppo") }
 
     public static let firstOrderEntry = MetaLearnerEntry(
-        name: "fo-maml", summary: "first-order MAML: the meta-gradient is the post-adaptation gradient (dθ'/dθ taken as I)",
+        name: "fo-maml", summary: "first-order MAML (dθ'/dθ taken as the identity)",
         paper: "Finn et al. 2017", metaLearned: "θ", outers: ["trpo", "adam", "ppo"]
     ) { policy, settings, _ in learner("fo-maml", policy: policy, settings: settings, defaultOuter: "trpo", firstOrder: true) }
 
     public static let pretrainedEntry = MetaLearnerEntry(
-        name: "pretrained", summary: "the baseline: one policy trained on all tasks with no inner step (multi-task TRPO)",
+        name: "pretrained", summary: "the baseline: one policy for all tasks, no inner step",
         paper: "Finn et al. 2017, §5.3", metaLearned: "θ (no adaptation in training)", outers: ["trpo", "adam", "ppo"]
     ) { policy, settings, _ in learner("pretrained", policy: policy, settings: settings, defaultOuter: "trpo", innerSteps: 0) }
 }

@@ -85,7 +85,7 @@ public struct MetaLearnerSettings: Sendable, Equatable {
 /// build it.
 public struct MetaLearnerEntry: Sendable {
     public let name: String
-    /// One line for `metarl train --help`.
+    /// One line for `metarl train --help` (at most 59 characters, so the help keeps one line each).
     public let summary: String
     /// The paper, short.
     public let paper: String

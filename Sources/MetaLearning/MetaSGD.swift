@@ -18,7 +18,7 @@ public enum MetaSGD {
     }
 
     public static let entry = MetaLearnerEntry(
-        name: "meta-sgd", summary: "Meta-SGD: a step size per parameter, meta-learned with θ (exact second order)",
+        name: "meta-sgd", summary: "Meta-SGD: a step size per parameter, meta-learned",
         paper: "Li et al. 2017", metaLearned: "θ and α (one per parameter)", outers: ["trpo", "adam", "ppo"]
     ) { policy, settings, _ in
         let base = settings.maml.innerStepSize

@@ -32,7 +32,7 @@ public enum ProMP {
     }
 
     public static let entry = MetaLearnerEntry(
-        name: "promp", summary: "ProMP: LVC inner objective, clipped outer surrogate, adaptive KL penalty on pre-update policies",
+        name: "promp", summary: "ProMP: LVC inner loss, clipped outer loss, KL penalty",
         paper: "Rothfuss et al. 2019", metaLearned: "θ", outers: ["ppo"]
     ) { policy, settings, _ in
         var ppo = settings.ppo

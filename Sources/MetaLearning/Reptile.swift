@@ -25,7 +25,7 @@ public struct Reptile: MetaLearner {
     }
 
     public static let entry = MetaLearnerEntry(
-        name: "reptile", summary: "Reptile: k inner policy-gradient steps per task, then θ moves a fraction ε towards their mean",
+        name: "reptile", summary: "Reptile: θ moves towards the adapted parameters",
         paper: "Nichol et al. 2018", metaLearned: "θ", outers: []
     ) { policy, settings, _ in Reptile(policy: policy, inner: settings.maml, settings: settings.reptile) }
 
