@@ -124,10 +124,10 @@ public struct Checkpoint: Sendable {
         var parameters: [Tensor<Float>] = []
         for (name, shape) in zip(names, manifest.policy.parameterShapes) {
             guard let tensor = tensors[name] else {
-                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "missing tensor \(name) for the policy \(manifest.policy.network.layerSizes)")
+                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "missing tensor \(name) for the policy \(manifest.policy.network.summary)")
             }
             guard tensor.shape == shape else {
-                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "tensor \(name) has shape \(tensor.shape), the policy \(manifest.policy.network.layerSizes) needs \(shape)")
+                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "tensor \(name) has shape \(tensor.shape), the policy \(manifest.policy.network.summary) needs \(shape)")
             }
             parameters.append(tensor)
         }

@@ -53,17 +53,6 @@ public struct CategoricalMLPPolicy: Sendable, Equatable, Codable {
     public func sampleActions(
         observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> [Float] {
-        let logp = logProbabilities(Tensor(shape: [rows, observationSize], scalars: observations),
-                                    parameters: parameters.map(\.detached)).scalars
-        let n = actionCount
-        return (0..<rows).map { row in
-            let u = Float.random(in: 0..<1, using: &rng)
-            var cumulative: Float = 0
-            for a in 0..<(n - 1) {
-                cumulative += Float.exp(logp[row * n + a])
-                if u < cumulative { return Float(a) }
-            }
-            return Float(n - 1)
-        }
+        Policy.categorical(self).sampleActions(observations: observations, rows: rows, parameters: parameters, using: &rng)
     }
 }

@@ -79,9 +79,6 @@ public struct GaussianMLPPolicy: Sendable, Equatable, Codable {
     public func sampleActions(
         observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> [Float] {
-        let (mean, logStd) = distribution(Tensor(shape: [rows, observationSize], scalars: observations),
-                                          parameters: parameters.map(\.detached))
-        let noise = Tensor<Float>.normal([rows, actionSize], using: &rng)
-        return (mean + noise * logStd.exp()).scalars
+        Policy.gaussian(self).sampleActions(observations: observations, rows: rows, parameters: parameters, using: &rng)
     }
 }

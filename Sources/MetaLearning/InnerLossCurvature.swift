@@ -1,8 +1,9 @@
 import Autodiff
 
 /// An inner loss at one point θ — its gradient, and products with its Hessian — computed by hand
-/// over the policy's network (`MLP.Linearisation`) instead of by differentiating a recorded
-/// gradient again.
+/// over the policy's network (`MLP.Linearisation`) and its head (`HeadLossCurvature`) instead of
+/// by differentiating a recorded gradient again; for a network without hand-written products,
+/// by the recorded graph (`GraphHessian`), which the tests check gives the same numbers.
 ///
 /// The loss is L(θ) = −Σ_r c_r log π_θ(a_r|s_r), c_r = w_r·Â_r the batch's weighted advantages,
 /// or its LVC form, whose gradient is the same and whose Hessian adds −Σ_r c_r ∇log π_r ∇log π_rᵀ
@@ -18,21 +19,19 @@ import Autodiff
 /// - Complexity: the gradient is one forward and one backward pass; each product six matrix
 ///   products per hidden-to-hidden layer (two forward, four backward), the same order as the
 ///   double-backward it replaces, without its graph.
-struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
-    enum Head: Sendable {
-        /// c per row, u = (a − μ)/σ per row and dimension, 1/σ, and whether each log σ is above
-        /// its floor (a clamped one has zero derivatives).
-        case gaussian(weights: [Scalar], standardized: [Scalar], inverseStd: [Scalar], free: [Bool])
-        /// c per row, the probabilities, and each row's action index.
-        case categorical(weights: [Scalar], probabilities: [Scalar], actions: [Int])
-    }
+struct InnerLossCurvature<Scalar: TensorScalar>: @unchecked Sendable {
+    // @unchecked: the head's parts and the fallback's graph are immutable once built.
 
     /// The network linearised at θ and its backward pass's adjoints, by row blocks, for Hessian
-    /// products; empty for a gradient alone.
+    /// products; empty for a gradient alone or a network without hand-written products.
     let blocks: [(rows: Range<Int>, network: MLP.Linearisation<Scalar>, adjoints: MLP.Linearisation<Scalar>.Adjoints)]
-    let head: Head
+    /// The head's part of the loss's derivatives.
+    let head: (any HeadLossCurvature<Scalar>)?
+    /// For a network without hand-written products: the loss's gradient as a recorded graph.
+    let fallback: GraphHessian<Scalar>?
     let objective: InnerObjective
     let shapes: [[Int]]
+    let networkTensors: Int
     /// ∇L(θ), flattened in parameter order.
     let gradient: Tensor<Scalar>
 
@@ -43,58 +42,24 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
     @specialized(where Scalar == Float)
     init(policy: Policy, parameters: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, objective: InnerObjective,
          forProducts: Bool = true, blockRows: Int? = nil) {
-        let mlp = policy.network
-        let layerTensors = 2 * (mlp.layerSizes.count - 1)
-        let network = mlp.linearise(batch.observations, parameters: Array(parameters.prefix(layerTensors)))
-        let rows = network.rows
-        let c = batch.weightedAdvantages.scalars
-        var outputAdjoint: [Scalar]
-        var headGradient: [[Scalar]] = []
-        switch policy {
-        case .gaussian:
-            let d = mlp.layerSizes.last!
-            let floor = Scalar(GaussianMLPPolicy.minimumLogStd)
-            let logStd = parameters[layerTensors].scalars
-            let free = logStd.map { $0 >= floor }
-            let inverseStd = logStd.map { Scalar.exp(-max($0, floor)) }
-            let actions = batch.actions.scalars
-            var u = [Scalar](repeating: 0, count: rows * d)
-            outputAdjoint = [Scalar](repeating: 0, count: rows * d)
-            var logStdGradient = [Scalar](repeating: 0, count: d)
-            for r in 0..<rows {
-                for j in 0..<d {
-                    let i = r * d + j
-                    u[i] = (actions[i] - network.output[i]) * inverseStd[j]
-                    outputAdjoint[i] = -c[r] * u[i] * inverseStd[j]
-                    logStdGradient[j] -= c[r] * (u[i] * u[i] - 1)
-                }
-            }
-            for j in 0..<d where !free[j] { logStdGradient[j] = 0 }
-            headGradient = [logStdGradient]
-            head = .gaussian(weights: c, standardized: u, inverseStd: inverseStd, free: free)
-        case .categorical:
-            let n = mlp.layerSizes.last!
-            let logits = network.output
-            var p = [Scalar](repeating: 0, count: rows * n)
-            let actions = batch.actions.scalars.map { Int($0) }
-            outputAdjoint = [Scalar](repeating: 0, count: rows * n)
-            for r in 0..<rows {
-                let row = r * n
-                var largest = logits[row]
-                for j in 1..<n { largest = max(largest, logits[row + j]) }
-                var total: Scalar = 0
-                for j in 0..<n {
-                    p[row + j] = Scalar.exp(logits[row + j] - largest)
-                    total += p[row + j]
-                }
-                for j in 0..<n {
-                    p[row + j] /= total
-                    outputAdjoint[row + j] = c[r] * (p[row + j] - (j == actions[r] ? 1 : 0))
-                }
-            }
-            head = .categorical(weights: c, probabilities: p, actions: actions)
+        self.objective = objective
+        shapes = parameters.map(\.shape)
+        networkTensors = policy.networkParameterCount
+        guard let mlp = policy.mlp else {
+            // Any other network: the same derivatives through the recorded graph.
+            let graph = GraphHessian(parameters: parameters) { batch.innerLoss(policy: policy, parameters: $0, objective: objective) }
+            gradient = graph.gradient
+            fallback = forProducts ? graph : nil
+            head = nil
+            blocks = []
+            return
         }
-        let (networkGradient, adjoints) = network.backward(outputAdjoint, keepingAdjoints: forProducts)
+        fallback = nil
+        let network = mlp.linearise(batch.observations, parameters: Array(parameters.prefix(networkTensors)))
+        let rows = network.rows
+        let head = policy.head.lossCurvature(output: network.output, rows: rows, parameters: Array(parameters.dropFirst(networkTensors)),
+                                             actions: batch.actions.scalars, weights: batch.weightedAdvantages.scalars)
+        let (networkGradient, adjoints) = network.backward(head.outputAdjoint, keepingAdjoints: forProducts)
         if let adjoints {
             let ranges = RowMajor.rowBlocks(rows, maximum: blockRows ?? mlp.productBlockRows)
             blocks = ranges.count == 1
@@ -103,9 +68,8 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
         } else {
             blocks = []
         }
-        self.objective = objective
-        shapes = parameters.map(\.shape)
-        gradient = RowMajor.join(networkGradient + headGradient)
+        self.head = head
+        gradient = RowMajor.join(networkGradient + head.parameterGradient)
     }
 
     /// The gradient as tensors of the parameters' shapes.
@@ -116,73 +80,44 @@ struct InnerLossCurvature<Scalar: TensorScalar>: Sendable {
     @specialized(where Scalar == Float)
     func hessianProduct(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(v.count == gradient.count, "a direction of \(v.count) values for \(gradient.count) parameters")
+        if let fallback { return fallback.product(v) }
         precondition(!blocks.isEmpty, "Hessian products of an inner loss built for its gradient alone")
+        guard let head else { preconditionFailure("an inner loss without its head's part") }
         let direction = RowMajor.split(v, shapes: shapes)
-        let layerTensors = 2 * blocks[0].network.layerCount
-        let networkDirection = Array(direction.prefix(layerTensors))
-        // The Gaussian head's log σ: its direction (zero where σ is clamped) and its part of H·v.
-        var vLogStd: [Scalar] = []
-        var logStdPart: [Scalar] = []
-        if case .gaussian(_, _, _, let free) = head {
-            vLogStd = free.indices.map { free[$0] ? direction[layerTensors][$0] : 0 }
-            logStdPart = [Scalar](repeating: 0, count: free.count)
-        }
+        let networkDirection = Array(direction.prefix(networkTensors))
+        let started = head.start(direction: Array(direction.dropFirst(networkTensors)))
+        let headDirection = started.direction
+        var headPart = started.part
         let transposedDirection = blocks[0].network.transposedWeights(of: networkDirection)
         var networkPart: [[Scalar]] = []
         for (rows, network, adjoints) in blocks {
             let tangents = network.tangents(networkDirection)
-            let adjointTangent = outputAdjointTangent(rows: rows, outputTangent: tangents.output, vLogStd: vLogStd,
-                                                      logStdPart: &logStdPart)
+            let adjointTangent = head.adjointTangent(rows: rows, outputTangent: tangents.output, direction: headDirection,
+                                                     lvc: objective == .lvc, part: &headPart)
             let part = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
                                                    outputAdjointTangent: adjointTangent, transposedDirection: transposedDirection)
             if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }
-        guard case .gaussian(_, _, _, let free) = head else { return RowMajor.join(networkPart) }
-        for j in free.indices where !free[j] { logStdPart[j] = 0 }
-        return RowMajor.join(networkPart + [logStdPart])
+        return RowMajor.join(networkPart + head.finish(headPart))
+    }
+}
+
+/// A scalar function's gradient at a point, recorded as a graph, and products with its Hessian by
+/// differentiating ⟨∇f, v⟩: the general path for networks without hand-written products.
+final class GraphHessian<Scalar: TensorScalar>: @unchecked Sendable {
+    // @unchecked: the graph is immutable once recorded; each product only reads it.
+    private let variables: [Tensor<Scalar>]
+    private let trackedGradient: Tensor<Scalar>
+    let gradient: Tensor<Scalar>
+
+    init(parameters: [Tensor<Scalar>], _ f: ([Tensor<Scalar>]) -> Tensor<Scalar>) {
+        variables = parameters.map { Tensor.variable($0.detached) }
+        trackedGradient = ParameterVector.flatten(gradients(of: f(variables), wrt: variables, createGraph: true))
+        gradient = trackedGradient.detached
     }
 
-    /// Ġ = (∂L/∂output)˙ for the rows `rows`, from their output tangent ȯ; for a Gaussian, adds
-    /// the rows' part of (∂L/∂log σ)˙ along `vLogStd` to `logStdPart`.
-    @inline(__always)
-    private func outputAdjointTangent(
-        rows: Range<Int>, outputTangent o: [Scalar], vLogStd: [Scalar], logStdPart: inout [Scalar]
-    ) -> [Scalar] {
-        var adjointTangent = [Scalar](repeating: 0, count: o.count)
-        let first = rows.lowerBound
-        switch head {
-        case .gaussian(let c, let u, let inverseStd, _):
-            let d = inverseStd.count
-            for r in 0..<rows.count {
-                let g = first + r  // the row in the whole batch
-                // q = ∇log π·v, for the LVC term.
-                var q: Scalar = 0
-                if objective == .lvc {
-                    for j in 0..<d { q += u[g * d + j] * inverseStd[j] * o[r * d + j] + (u[g * d + j] * u[g * d + j] - 1) * vLogStd[j] }
-                }
-                for j in 0..<d {
-                    let (i, gi) = (r * d + j, g * d + j)
-                    let slope = u[gi] * inverseStd[j]
-                    adjointTangent[i] = c[g] * (o[i] * inverseStd[j] * inverseStd[j] + 2 * slope * vLogStd[j]) - c[g] * q * slope
-                    logStdPart[j] += 2 * c[g] * (slope * o[i] + u[gi] * u[gi] * vLogStd[j]) - c[g] * q * (u[gi] * u[gi] - 1)
-                }
-            }
-        case .categorical(let c, let p, let actions):
-            let n = o.count / max(rows.count, 1)
-            for r in 0..<rows.count {
-                let (g, row) = (first + r, r * n)
-                let global = g * n
-                var expected: Scalar = 0
-                for j in 0..<n { expected += p[global + j] * o[row + j] }
-                // LVC: q = (e_a − p)·ȯ, adding c·q·(p − e_a).
-                let q = objective == .lvc ? o[row + actions[g]] - expected : 0
-                for j in 0..<n {
-                    let score = (j == actions[g] ? 1 : 0) - p[global + j]
-                    adjointTangent[row + j] = c[g] * (p[global + j] * (o[row + j] - expected) - q * score)
-                }
-            }
-        }
-        return adjointTangent
+    func product(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
+        ParameterVector.flatten(gradients(of: Tensor.dot(trackedGradient, v.detached), wrt: variables))
     }
 }
 

@@ -39,13 +39,32 @@ public enum ActionDistribution<Scalar: TensorScalar>: @unchecked Sendable {
     }
 }
 
-/// A stochastic policy of one of the kinds MetaRL trains: Gaussian for box actions (point
-/// robots), categorical for discrete ones (gridworlds). Meta-learners see only this face.
-public enum Policy: Sendable, Equatable {
-    case gaussian(GaussianMLPPolicy)
-    case categorical(CategoricalMLPPolicy)
+/// A stochastic policy: a network from observations to the head's inputs, and a distribution
+/// head (`GaussianHead` for box actions, `CategoricalHead` for discrete ones). Parameters are the
+/// network's, then the head's own. Meta-learners see only this face; the curvature code takes the
+/// network's hand-written products when it has them (the MLP) and the recorded graph otherwise.
+public struct Policy: Sendable, Equatable {
+    public let network: any PolicyNetwork
+    public let head: any DistributionHead
 
-    /// The policy a family's action space calls for.
+    public init(network: any PolicyNetwork, head: any DistributionHead) {
+        precondition(network.outputSize == head.outputSize,
+                     "a network of \(network.outputSize) outputs for a \(type(of: head).kind) head reading \(head.outputSize)")
+        self.network = network
+        self.head = head
+    }
+
+    /// The Gaussian MLP policy `p` describes.
+    public static func gaussian(_ p: GaussianMLPPolicy) -> Policy {
+        Policy(network: p.network, head: GaussianHead(actionSize: p.actionSize, initialStd: p.initialStd))
+    }
+
+    /// The categorical MLP policy `p` describes.
+    public static func categorical(_ p: CategoricalMLPPolicy) -> Policy {
+        Policy(network: p.network, head: CategoricalHead(actionCount: p.actionCount))
+    }
+
+    /// The MLP policy a family's action space calls for.
     public static func forActions(_ space: Space, observationSize: Int, hidden: [Int], activation: MLP.Activation) -> Policy {
         switch space {
         case .box(let lower, _):
@@ -55,54 +74,38 @@ public enum Policy: Sendable, Equatable {
         }
     }
 
-    public var kind: String {
-        switch self {
-        case .gaussian: "gaussian"
-        case .categorical: "categorical"
-        }
+    public static func == (a: Policy, b: Policy) -> Bool {
+        a.network.isEqual(to: b.network) && a.head.isEqual(to: b.head)
     }
 
-    public var network: MLP {
-        switch self {
-        case .gaussian(let p): p.network
-        case .categorical(let p): p.network
-        }
-    }
+    /// The head's name: `gaussian` or `categorical`.
+    public var kind: String { type(of: head).kind }
 
-    public var observationSize: Int { network.layerSizes.first! }
+    /// The network's hand-written products, when it has them.
+    var mlp: MLP? { network as? MLP }
+
+    public var observationSize: Int { network.inputSize }
 
     /// Floats per action: the dimension of a Gaussian's action, 1 (the index) for a categorical.
-    public var actionSize: Int {
-        switch self {
-        case .gaussian(let p): p.actionSize
-        case .categorical: 1
-        }
-    }
+    public var actionSize: Int { head.actionSize }
 
-    public var parameterShapes: [[Int]] {
-        switch self {
-        case .gaussian(let p): p.parameterShapes
-        case .categorical(let p): p.parameterShapes
-        }
-    }
+    /// Parameter tensors of the network (the head's follow them).
+    public var networkParameterCount: Int { network.parameterShapes.count }
+
+    public var parameterShapes: [[Int]] { network.parameterShapes + head.parameterShapes }
 
     public func initialParameters<Scalar: TensorScalar>(
         as: Scalar.Type = Scalar.self, using rng: inout some RandomNumberGenerator
     ) -> [Tensor<Scalar>] {
-        switch self {
-        case .gaussian(let p): p.initialParameters(as: Scalar.self, using: &rng)
-        case .categorical(let p): p.initialParameters(as: Scalar.self, using: &rng)
-        }
+        network.initialParameters(as: Scalar.self, using: &rng) + head.initialParameters(as: Scalar.self)
     }
 
     public func distribution<Scalar>(_ observations: Tensor<Scalar>, parameters: [Tensor<Scalar>]) -> ActionDistribution<Scalar> {
-        switch self {
-        case .gaussian(let p):
-            let (mean, logStd) = p.distribution(observations, parameters: parameters)
-            return .gaussian(mean: mean, logStd: logStd)
-        case .categorical(let p):
-            return .categorical(logProbabilities: p.logProbabilities(observations, parameters: parameters))
-        }
+        precondition(parameters.count == parameterShapes.count,
+                     "\(parameters.count) parameter tensors for a policy with \(parameterShapes.count)")
+        let count = networkParameterCount
+        let output = network(observations, parameters: Array(parameters.prefix(count)))
+        return head.distribution(output, parameters: Array(parameters.dropFirst(count)))
     }
 
     /// log π(a|s) per row, `[rows, 1]`.
@@ -116,46 +119,49 @@ public enum Policy: Sendable, Equatable {
     public func sampleActions(
         observations: [Float], rows: Int, parameters: [Tensor<Float>], using rng: inout SplitMix64
     ) -> [Float] {
-        switch self {
-        case .gaussian(let p): p.sampleActions(observations: observations, rows: rows, parameters: parameters, using: &rng)
-        case .categorical(let p): p.sampleActions(observations: observations, rows: rows, parameters: parameters, using: &rng)
-        }
+        let count = networkParameterCount
+        let detached = parameters.map(\.detached)
+        let output = network(Tensor(shape: [rows, observationSize], scalars: observations), parameters: Array(detached.prefix(count)))
+        return head.sampleActions(output, parameters: Array(detached.dropFirst(count)), using: &rng)
     }
 
     /// Names of the parameter tensors in checkpoints, in order.
     public var parameterNames: [String] {
-        let layers = network.layerSizes.count - 1
-        switch self {
-        case .gaussian:
-            return (0..<layers).flatMap { ["policy.mean.\($0).weight", "policy.mean.\($0).bias"] } + ["policy.log_std"]
-        case .categorical:
-            return (0..<layers).flatMap { ["policy.logits.\($0).weight", "policy.logits.\($0).bias"] }
-        }
+        network.parameterNames.map { "policy.\(head.outputName).\($0)" } + head.parameterNames
     }
 }
 
 extension Policy: Codable {
-    private enum Keys: String, CodingKey { case kind }
+    private enum Keys: String, CodingKey { case kind, network }
+    private enum NetworkKeys: String, CodingKey { case kind }
 
-    /// The policy's own fields with a `kind` beside them; a manifest without `kind` was written
-    /// before categorical policies existed and holds a Gaussian one.
+    /// The head's `kind` and fields beside the `network` (with its own `kind`, `mlp` when absent);
+    /// a manifest without `kind` was written before categorical policies existed and holds a
+    /// Gaussian one.
     public init(from decoder: any Decoder) throws {
-        let kind = try decoder.container(keyedBy: Keys.self).decodeIfPresent(String.self, forKey: .kind) ?? "gaussian"
-        switch kind {
-        case "gaussian": self = .gaussian(try GaussianMLPPolicy(from: decoder))
-        case "categorical": self = .categorical(try CategoricalMLPPolicy(from: decoder))
-        default:
+        let container = try decoder.container(keyedBy: Keys.self)
+        let kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? GaussianHead.kind
+        guard let headType = DistributionHeads.named(kind) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [Keys.kind],
                                                     debugDescription: "unknown policy kind \"\(kind)\""))
         }
+        let networkDecoder = try container.superDecoder(forKey: .network)
+        let networkKind = try networkDecoder.container(keyedBy: NetworkKeys.self).decodeIfPresent(String.self, forKey: .kind) ?? MLP.kind
+        guard let networkType = PolicyNetworks.named(networkKind) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [Keys.network],
+                                                    debugDescription: "unknown network kind \"\(networkKind)\""))
+        }
+        let network = try networkType.init(from: networkDecoder)
+        self.init(network: network, head: try headType.init(from: decoder, outputSize: network.outputSize))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .gaussian(let p): try p.encode(to: encoder)
-        case .categorical(let p): try p.encode(to: encoder)
-        }
+        try head.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(kind, forKey: .kind)
+        let networkEncoder = container.superEncoder(forKey: .network)
+        try network.encode(to: networkEncoder)
+        var networkContainer = networkEncoder.container(keyedBy: NetworkKeys.self)
+        try networkContainer.encode(type(of: network).kind, forKey: .kind)
     }
 }
