@@ -97,7 +97,7 @@ MUTATIONS = [
     (M+'AdaptationMap.swift', "batch = given.importanceWeighted(policy: policy, parameters: points.last!, reference: references[i])", "batch = given", "LVC: likelihood ratios away from the sampling point"),
     (M+'OuterObjective.swift', "let takesPlain = TensorMask(shape: plain.shape, values: zip(plain.scalars, clipped.scalars).map { $0 <= $1 })", "let takesPlain = TensorMask(shape: plain.shape, values: zip(plain.scalars, clipped.scalars).map { $0 >= $1 })", "PPO: min of the two surrogates"),
     (M+'ProMP.swift', "let kl = Scalar(penalties[i]) * share * (references.inner[i].klDivergence(to: current) * batch.stepWeights).sum()", "let kl = Scalar(penalties[i]) * share * (current.klDivergence(to: current.detached) * batch.stepWeights).sum()", "ProMP: inner KL against its reference"),
-    (M+'ProMP.swift', "if Double(kl) < target / 1.5 { penalties[i] /= 2 }", "if Double(kl) < target / 1.5 { penalties[i] *= 2 }", "ProMP: η halved below the target"),
+    (M+'ProMP.swift', "if Double(kl) < target / 1.5 { exponents[i] -= 1 }", "if Double(kl) < target / 1.5 { exponents[i] += 1 }", "ProMP: η halved below the target"),
     (M+'EMAML.swift', "let term = Scalar(-weight * constant) * logLikelihood", "let term = Scalar(weight * constant) * logLikelihood", "E-MAML: the exploration term's sign"),
     (M+'DiCE.swift', "+ (1 - (logProbability - held).exp()) * ((sums - logProbability) - (heldSums - held)).exp()", "+ (1 - (logProbability - held).exp())", "DiCE: the baseline term's magic box"),
     (M+'DiCE.swift', "let objective = (sums - heldSums).exp() * Tensor(shape: [rows, 1], scalars: q)", "let objective = (logProbability - held).exp() * Tensor(shape: [rows, 1], scalars: q)", "DiCE: cumulative log-probabilities"),

@@ -143,8 +143,8 @@ public enum OuterOptimizers {
 
     /// One line each, for `--help`.
     public static let summaries = [
-        "trpo: conjugate gradient on the KL's curvature, scaled to the trust region, line search (max-kl, cg-iters, …)",
-        "adam: one Adam step on the meta-gradient per meta-batch (VPG; adam.learningRate)",
-        "ppo: several Adam steps on PPO's clipped surrogate over the same episodes (ppo.clip, ppo.epochs)",
+        "trpo  conjugate gradient, trust-region scaling, line search (max-kl, …)",
+        "adam  one Adam step on the meta-gradient per batch (--outer-lr)",
+        "ppo   Adam epochs on PPO's clipped surrogate (--ppo-clip, --ppo-epochs)",
     ]
 }

@@ -1,4 +1,5 @@
 import Autodiff
+import RealModule
 
 /// ProMP, Proximal Meta-Policy Search (Rothfuss, Lee, Clavera, Asfour & Abbeel, ICLR 2019): the
 /// LVC inner objective (its Hessian credits the pre-update sampling distribution), PPO's clipped
@@ -46,15 +47,20 @@ public enum ProMP {
 
     /// (1/k) Σᵢ ηᵢ·KL(π_{θᵢ(x_old)} ‖ π_{θᵢ(x)}) on the episodes inner step i sampled.
     struct InnerKLPenalty: OuterTerm {
-        var penalties: [Double]
+        /// ηᵢ = η₀·2^kᵢ: kept as the exponents, which a checkpoint's Float tensor holds exactly.
+        var exponents: [Int]
+        let initial: Double
         let target: Double
         let adaptive: Bool
 
         init(_ settings: Settings, steps: Int) {
-            penalties = Array(repeating: settings.initialKLPenalty, count: steps)
+            exponents = Array(repeating: 0, count: steps)
+            initial = settings.initialKLPenalty
             target = settings.klTarget
             adaptive = settings.adaptiveKLPenalty
         }
+
+        var penalties: [Double] { exponents.map { initial * Double.pow(2, Double($0)) } }
 
         func evaluate<Scalar>(
             points: [[Tensor<Scalar>]], rollout: TaskRollout<Scalar>, references: TaskReferences<Scalar>, constant: Double?,
@@ -78,7 +84,7 @@ public enum ProMP {
         mutating func observe(_ terms: MetaBatchTerms) -> [Metric] {
             if adaptive {
                 for (i, kl) in terms.innerKLs.enumerated() {
-                    if Double(kl) < target / 1.5 { penalties[i] /= 2 } else if Double(kl) > target * 1.5 { penalties[i] *= 2 }
+                    if Double(kl) < target / 1.5 { exponents[i] -= 1 } else if Double(kl) > target * 1.5 { exponents[i] += 1 }
                 }
             }
             let meanKL = terms.innerKLs.isEmpty ? 0 : Double(terms.innerKLs.reduce(0, +)) / Double(terms.innerKLs.count)
@@ -87,12 +93,15 @@ public enum ProMP {
         }
 
         var state: [StateTensor] {
-            [StateTensor("learner.promp.kl_penalty", Tensor(shape: [penalties.count], scalars: penalties.map { Float($0) }))]
+            [StateTensor("learner.promp.kl_penalty_doublings", Tensor(shape: [exponents.count], scalars: exponents.map { Float($0) }))]
         }
 
         mutating func restore(_ state: [StateTensor]) throws {
-            // Stored as Float; η is halved and doubled, so it stays a power of two times the initial value.
-            penalties = try state.tensor("learner.promp.kl_penalty", count: penalties.count).scalars.map { Double($0) }
+            let saved = try state.tensor("learner.promp.kl_penalty_doublings", count: exponents.count).scalars
+            guard saved.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e6 }) else {
+                throw LearnerStateError("learner.promp.kl_penalty_doublings must hold whole numbers, got \(saved)")
+            }
+            exponents = saved.map { Int($0) }
         }
     }
 }

@@ -216,10 +216,10 @@ struct MetaLearnerGradientTests {
             as! GradientMetaLearner
         var term = learner.extraTerms[0]
         let metrics = term.observe(MetaBatchTerms(loss: 0, kl: 0, gradient: nil, klHessianProduct: nil, innerKLs: [0.001, 0.1, 0.01]))
-        let penalty = term.state[0].tensor.scalars
-        #expect(penalty == [2.5e-4, 1e-3, 5e-4])
+        #expect(term.state[0].tensor.scalars == [-1, 1, 0], "η = η₀·2^k for k = −1, 1, 0")
         #expect(metrics.map(\.name) == ["promp/inner_kl", "promp/kl_penalty"])
         try learner.restore(term.state + learner.state.filter { !$0.name.hasPrefix("learner.promp") })
-        #expect(learner.state.first { $0.name == "learner.promp.kl_penalty" }?.tensor.scalars == [2.5e-4, 1e-3, 5e-4])
+        #expect(learner.state.first { $0.name == "learner.promp.kl_penalty_doublings" }?.tensor.scalars == [-1, 1, 0])
+        #expect(metrics.last?.value == (2.5e-4 + 1e-3 + 5e-4) / 3)
     }
 }
