@@ -22,6 +22,7 @@ public struct CategoricalHead: DistributionHead, Equatable {
 
     public func initialParameters<Scalar: TensorScalar>(as: Scalar.Type) -> [Tensor<Scalar>] { [] }
 
+    @specialized(where Scalar == Float)
     public func distribution<Scalar>(_ output: Tensor<Scalar>, parameters: [Tensor<Scalar>]) -> ActionDistribution<Scalar> {
         .categorical(logProbabilities: output.logSoftmax(alongAxis: 1))
     }
@@ -67,7 +68,7 @@ public struct CategoricalHead: DistributionHead, Equatable {
 
         func start(direction: [[Scalar]]) -> (direction: [[Scalar]], part: [[Scalar]]) { ([], []) }
 
-        @inline(__always)
+        @specialized(where Scalar == Float)
         func adjointTangent(rows: Range<Int>, outputTangent o: [Scalar], direction: [[Scalar]], lvc: Bool,
                             part: inout [[Scalar]]) -> [Scalar] {
             var tangent = [Scalar](repeating: 0, count: o.count)
@@ -117,6 +118,7 @@ public struct CategoricalHead: DistributionHead, Equatable {
     struct Fisher<Scalar: TensorScalar>: HeadFisher {
         let p: [Scalar]
 
+        @specialized(where Scalar == Float)
         func outputProduct(rows: Range<Int>, _ upstream: inout [Scalar], rowWeights: [Scalar]) {
             let width = upstream.count / max(rows.count, 1)
             for r in 0..<rows.count {
@@ -128,9 +130,11 @@ public struct CategoricalHead: DistributionHead, Equatable {
             }
         }
 
+        @specialized(where Scalar == Float)
         func parameterProduct(_ direction: [[Scalar]], weightSum: Scalar) -> [[Scalar]] { [] }
     }
 
+    @specialized(where Scalar == Float)
     public func fisher<Scalar>(current: ActionDistribution<Scalar>, parameters: [Tensor<Scalar>]) -> any HeadFisher<Scalar> {
         guard case .categorical(let logp) = current else { preconditionFailure("a categorical head's Fisher of another distribution") }
         return Fisher(p: logp.scalars.map { Scalar.exp($0) })

@@ -57,6 +57,8 @@ public enum DiCE {
     /// θ' = θ − α∇L_DiCE(θ).
     struct InnerStep: AdaptationRule {
         let discount: Double
+        /// ⊡ is held at the sampling policy.
+        var readsReferences: Bool { true }
 
         func step<Scalar>(policy: Policy, _ theta: [Tensor<Scalar>], batch: PolicyGradientBatch<Scalar>, alpha: Scalar,
                           reference: ActionDistribution<Scalar>? = nil, createGraph: Bool) -> [Tensor<Scalar>] {

@@ -26,6 +26,7 @@ public struct GaussianHead: DistributionHead, Equatable {
         [Tensor.filled(Scalar(Double.log(initialStd)), shape: [actionSize])]
     }
 
+    @specialized(where Scalar == Float)
     public func distribution<Scalar>(_ output: Tensor<Scalar>, parameters: [Tensor<Scalar>]) -> ActionDistribution<Scalar> {
         .gaussian(mean: output, logStd: parameters[0].clamped(to: Scalar(GaussianMLPPolicy.minimumLogStd)...Scalar.greatestFiniteMagnitude))
     }
@@ -72,7 +73,7 @@ public struct GaussianHead: DistributionHead, Equatable {
             ([free.indices.map { free[$0] ? direction[0][$0] : 0 }], [[Scalar](repeating: 0, count: free.count)])
         }
 
-        @inline(__always)
+        @specialized(where Scalar == Float)
         func adjointTangent(rows: Range<Int>, outputTangent o: [Scalar], direction: [[Scalar]], lvc: Bool,
                             part: inout [[Scalar]]) -> [Scalar] {
             let vLogStd = direction[0]
@@ -125,6 +126,7 @@ public struct GaussianHead: DistributionHead, Equatable {
         let inverseVariance: [Scalar]
         let free: [Bool]
 
+        @specialized(where Scalar == Float)
         func outputProduct(rows: Range<Int>, _ upstream: inout [Scalar], rowWeights: [Scalar]) {
             let width = inverseVariance.count
             for r in 0..<rows.count {
@@ -133,11 +135,13 @@ public struct GaussianHead: DistributionHead, Equatable {
             }
         }
 
+        @specialized(where Scalar == Float)
         func parameterProduct(_ direction: [[Scalar]], weightSum: Scalar) -> [[Scalar]] {
             [direction[0].indices.map { free[$0] ? 2 * weightSum * direction[0][$0] : 0 }]
         }
     }
 
+    @specialized(where Scalar == Float)
     public func fisher<Scalar>(current: ActionDistribution<Scalar>, parameters: [Tensor<Scalar>]) -> any HeadFisher<Scalar> {
         guard case .gaussian(_, let logStd) = current else { preconditionFailure("a Gaussian head's Fisher of another distribution") }
         let floor = Scalar(GaussianMLPPolicy.minimumLogStd)

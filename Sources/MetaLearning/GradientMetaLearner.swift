@@ -15,6 +15,13 @@ public protocol AdaptationRule: Sendable {
     ///   rules whose inner objective holds it fixed (LVC, DiCE).
     func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
                      references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar>
+    /// Whether `map` reads the sampling policies (`references`); they are then taken once, where
+    /// the episodes were sampled.
+    var readsReferences: Bool { get }
+}
+
+extension AdaptationRule {
+    public var readsReferences: Bool { false }
 }
 
 /// A gradient-based meta-learner assembled from its parts: an inner rule, an outer optimiser and
@@ -64,7 +71,8 @@ public struct GradientMetaLearner: MetaLearner {
         let map = rule.map(policy: policy, x: x, batches: rollout.train, stepSizes: alphas, references: references?.inner,
                            needs: needs)
         return adaptedSurrogate(map: map, policy: policy, rollout: rollout, outerLoss: inner.outerLoss, references: references,
-                                form: form, extraTerms: extraTerms, constants: constants, needs: needs)
+                                form: form, extraTerms: extraTerms, constants: constants, needs: needs,
+                                keepsInnerReferences: rule.readsReferences)
     }
 
     public var metricColumns: [String] { optimizer.metricColumns + extraTerms.flatMap { term in term.metricColumns } }
@@ -101,7 +109,7 @@ public struct GradientMetaLearner: MetaLearner {
                     return products.dropFirst().reduce(products[0], +) * share
                 }
             }
-            let steps = terms[0].innerKLs.count
+            let steps = terms.map(\.innerKLs.count).min() ?? 0
             let result = MetaBatchTerms(
                 loss: terms.map(\.loss).reduce(0, +) * share, kl: terms.map(\.kl).reduce(0, +) * share, gradient: gradient,
                 klHessianProduct: curvature,

@@ -40,6 +40,7 @@ public struct MLP: Sendable, Equatable, Codable {
     }
 
     /// The network's output for a batch of inputs `x` of shape `[rows, layerSizes.first]`.
+    @specialized(where Scalar == Float)
     public func callAsFunction<Scalar>(_ x: Tensor<Scalar>, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
         precondition(parameters.count == 2 * (layerSizes.count - 1),
                      "\(parameters.count) parameter tensors for an MLP with \(layerSizes.count - 1) layers")

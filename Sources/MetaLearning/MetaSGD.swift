@@ -38,6 +38,8 @@ public enum MetaSGD {
         let objective: InnerObjective
         let firstOrder: Bool
 
+        var readsReferences: Bool { objective == .lvc }
+
         func adapt(policy: Policy, _ theta: [Tensor<Float>], extra alphas: [Tensor<Float>], on batch: PolicyGradientBatch<Float>,
                    stepSize: Float) -> [Tensor<Float>] {
             let scale = stepSize / Float(baseStepSize)

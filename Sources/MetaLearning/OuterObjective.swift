@@ -14,6 +14,7 @@ public enum SurrogateForm: Sendable, Equatable {
 public struct TaskReferences<Scalar: TensorScalar>: @unchecked Sendable {
     // @unchecked: the distributions' tensors are constants, only read.
     public var scored: [ActionDistribution<Scalar>]
+    /// Empty when neither the rule nor a term reads them.
     public var inner: [ActionDistribution<Scalar>]
 }
 
@@ -31,6 +32,8 @@ public protocol OuterTerm: Sendable {
     ) -> (value: Scalar, z: [Int: Tensor<Scalar>])
     /// The columns `observe` reports.
     var metricColumns: [String] { get }
+    /// Whether `observe` reads the inner steps' KLs (measured only then).
+    var readsInnerKL: Bool { get }
     /// Reads the meta-batch's terms where a meta-update ended (ProMP adapts its penalty to the
     /// inner KL there) and reports its figures.
     mutating func observe(_ terms: MetaBatchTerms) -> [Metric]
@@ -42,6 +45,7 @@ public protocol OuterTerm: Sendable {
 extension OuterTerm {
     public func prepare(_ rollouts: [TaskRollout<Float>]) -> [Double] { [] }
     public var metricColumns: [String] { [] }
+    public var readsInnerKL: Bool { false }
     public mutating func observe(_ terms: MetaBatchTerms) -> [Metric] { [] }
     public var state: [StateTensor] { [] }
     public mutating func restore(_ state: [StateTensor]) throws {}
@@ -57,7 +61,8 @@ public struct TaskTerms<Scalar: TensorScalar>: @unchecked Sendable {
     /// ∂loss/∂x, flattened, when asked for.
     public var gradient: Tensor<Scalar>?
     public var references: TaskReferences<Scalar>
-    /// The mean KL of each inner step's pre-update policy from its reference (ProMP's inner KL).
+    /// The mean KL of each inner step's pre-update policy from its reference (ProMP's inner KL),
+    /// when a term reads it; empty otherwise.
     public var innerKLs: [Scalar]
     let fisher: [(step: Int, curvature: PolicyOutputFisher<Scalar>)]
     let map: (any AdaptationMap<Scalar>)?
@@ -95,7 +100,7 @@ public enum TermsNeeded: Sendable {
 public func adaptedSurrogate<Scalar>(
     map: some AdaptationMap<Scalar>, policy: Policy, rollout: TaskRollout<Scalar>, outerLoss: OuterLoss,
     references given: TaskReferences<Scalar>?, form: SurrogateForm, extraTerms: [any OuterTerm], constants: [Double?],
-    needs: TermsNeeded
+    needs: TermsNeeded, keepsInnerReferences: Bool = true
 ) -> TaskTerms<Scalar> {
     let scored = rollout.scored(by: outerLoss)
     let tracked = needs != .value
@@ -136,14 +141,18 @@ public func adaptedSurrogate<Scalar>(
                                                     current: current, rowWeights: batch.stepWeights)))
         }
     }
-    // The pre-update policy of each inner step, on the episodes it sampled.
-    var innerReferences: [ActionDistribution<Scalar>] = []
+    // The pre-update policy of each inner step, on the episodes it sampled: taken once, where the
+    // episodes were sampled, when the rule or a term reads it; its KL from there only for terms
+    // that read it (ProMP's penalty).
+    let measuresInnerKL = extraTerms.contains { $0.readsInnerKL }
+    var innerReferences: [ActionDistribution<Scalar>] = given?.inner ?? []
     var innerKLs: [Scalar] = []
-    for (i, batch) in rollout.train.enumerated() {
-        let current = policy.distribution(batch.observations, parameters: map.points[i])
-        let reference = given?.inner[i] ?? current.detached
-        innerReferences.append(reference)
-        innerKLs.append((reference.klDivergence(to: current) * batch.stepWeights).sum().scalar)
+    if (given == nil && (keepsInnerReferences || measuresInnerKL)) || measuresInnerKL {
+        for (i, batch) in rollout.train.enumerated() {
+            let current = policy.distribution(batch.observations, parameters: map.points[i])
+            if given == nil { innerReferences.append(current.detached) }
+            if measuresInnerKL { innerKLs.append((innerReferences[i].klDivergence(to: current) * batch.stepWeights).sum().scalar) }
+        }
     }
     let references = TaskReferences(scored: scoredReferences, inner: innerReferences)
     for (term, constant) in zip(extraTerms, constants) {

@@ -11,6 +11,9 @@ public struct PolicyGradientStep: AdaptationRule {
         self.firstOrder = firstOrder
     }
 
+    /// LVC holds its ratio's denominator at the sampling policy.
+    public var readsReferences: Bool { objective == .lvc }
+
     public func adapt(policy: Policy, _ theta: [Tensor<Float>], extra: [Tensor<Float>], on batch: PolicyGradientBatch<Float>,
                       stepSize: Float) -> [Tensor<Float>] {
         zip(theta, batch.innerGradient(policy: policy, parameters: theta)).map { $0 - stepSize * $1 }

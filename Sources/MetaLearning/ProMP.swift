@@ -80,6 +80,7 @@ public enum ProMP {
         }
 
         var metricColumns: [String] { ["promp/inner_kl", "promp/kl_penalty"] }
+        var readsInnerKL: Bool { true }
 
         mutating func observe(_ terms: MetaBatchTerms) -> [Metric] {
             if adaptive {
