@@ -90,7 +90,7 @@ MUTATIONS = [
     (M+'TrustRegionOptimizer.swift', "direction / Float((Double(quadratic) / maxKL).squareRoot())", "direction / Float((Double(quadratic) / maxKL))", "trust-region scale without the square root"),
     (M+'TrustRegionOptimizer.swift', "let quadratic = 0.5 * Tensor.dot(direction, curvatureAlongIt).scalar", "let quadratic = Tensor.dot(direction, curvatureAlongIt).scalar", "quadratic model without ½"),
     (M+'TrustRegionOptimizer.swift', "stepSize *= Float(backtrackRatio)", "stepSize *= 1", "line search never backtracks"),
-    (M+'GradientMetaLearner.swift', "return products.dropFirst().reduce(products[0], +) * share", "return products.dropFirst().reduce(products[0], +)", "KL curvature not averaged over tasks"),
+    (M+'GradientMetaLearner.swift', "return products.reduce(Tensor.zeros([v.count]), +) / count", "return products.reduce(Tensor.zeros([v.count]), +)", "KL curvature not averaged over tasks"),
     # The learners' own terms (GradientStepMap, OuterObjective, ProMP, E-MAML, DiCE, Meta-SGD, CAVIA, Reptile).
     (M+'AdaptationMap.swift', "if let part = alphaPart { alphaPart = part - scales[i - 1] * inner.gradient * u }", "if let part = alphaPart { alphaPart = part }", "Meta-SGD: α's column of the pullback"),
     (M+'AdaptationMap.swift', "if let vAlpha { u = u - scales[i] * inner.gradient * vAlpha }", "", "Meta-SGD: α's column of the pushforward"),

@@ -87,7 +87,10 @@ public struct GradientStepMap<Scalar: TensorScalar>: AdaptationMap, Sendable {
             guard i > 0 else { break }
             let inner = innerLosses[i - 1]
             if let part = alphaPart { alphaPart = part - scales[i - 1] * inner.gradient * u }
-            if !firstOrder { u = u - inner.hessianProduct(stepTimes(i - 1, u)) }
+            if !firstOrder {
+                // (I − H diag(a))u; with one α for every parameter, u − α(Hu), rounded as MAML-TRPO always has.
+                u = learnedStepSizes == nil ? u - scales[i - 1] * inner.hessianProduct(u) : u - inner.hessianProduct(stepTimes(i - 1, u))
+            }
         }
         guard let alphaPart else { return u }
         return Tensor.concatenate([u, alphaPart], alongAxis: 0)

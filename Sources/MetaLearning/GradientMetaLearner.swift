@@ -98,20 +98,22 @@ public struct GradientMetaLearner: MetaLearner {
                 if given == nil { references.set(index, terms.references) }
                 return terms
             }
-            let share = 1 / Float(terms.count)
+            // Sums in task order, then divided by the count: the rounding MAML-TRPO's figures were made with.
+            let count = Float(terms.count)
+            let share = 1 / count
             var gradient: Tensor<Float>?
-            if needs != .value { gradient = terms.dropFirst().reduce(terms[0].gradient!) { $0 + $1.gradient! } * share }
+            if needs != .value { gradient = terms.reduce(Tensor.zeros([x0.count])) { $0 + $1.gradient! } / count }
             var curvature: (@Sendable (Tensor<Float>) -> Tensor<Float>)?
             if needs == .curvature {
                 let tasks = UncheckedTerms(terms)
                 curvature = { v in
                     let products = Parallel.map(tasks.terms.count, threads: threads) { tasks.terms[$0].klHessianProduct(v) }
-                    return products.dropFirst().reduce(products[0], +) * share
+                    return products.reduce(Tensor.zeros([v.count]), +) / count
                 }
             }
             let steps = terms.map(\.innerKLs.count).min() ?? 0
             let result = MetaBatchTerms(
-                loss: terms.map(\.loss).reduce(0, +) * share, kl: terms.map(\.kl).reduce(0, +) * share, gradient: gradient,
+                loss: terms.map(\.loss).reduce(0, +) / count, kl: terms.map(\.kl).reduce(0, +) / count, gradient: gradient,
                 klHessianProduct: curvature,
                 innerKLs: (0..<steps).map { step in terms.map { $0.innerKLs[step] }.reduce(0, +) * share })
             references.remember(point, result)
