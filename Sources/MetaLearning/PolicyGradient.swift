@@ -131,6 +131,11 @@ public enum OuterLoss: String, Sendable, Codable, CaseIterable {
     /// not only the last. It samples nothing more; each CG product takes one more Fisher product
     /// per extra scored policy.
     case everyStep = "every-step"
+    /// The unadapted policy θ₀ on the first inner step's episodes as well as every adapted one,
+    /// averaged: MAML's objective scores only adapted policies, which leaves θ₀ free to drift
+    /// wherever adaptation still recovers from (a navigation policy that heads out of the arena);
+    /// this keeps it good by itself too, as the pretrained baseline is.
+    case everyStepAndStart = "every-step-and-start"
 }
 
 /// The inner loop of MAML: policy-gradient steps from θ, each on its own batch of episodes.

@@ -20,6 +20,7 @@ public struct TaskRollout<Scalar: TensorScalar>: Sendable {
         switch outerLoss {
         case .final: [(train.count, valid)]
         case .everyStep: train.isEmpty ? [(0, valid)] : (1...train.count).map { ($0, $0 < train.count ? train[$0] : valid) }
+        case .everyStepAndStart: train.isEmpty ? [(0, valid)] : (0...train.count).map { ($0, $0 < train.count ? train[$0] : valid) }
         }
     }
 }

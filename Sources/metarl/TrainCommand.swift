@@ -86,9 +86,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "With several inner steps: α for the first and α/2 for the others, as the MAML paper's test protocol (default: α throughout).")
     var halveStep = false
     @Option(help: """
-        What the meta-update scores: final (the policy after the last inner step, MAML; default) or \
+        What the meta-update scores: final (the policy after the last inner step, MAML; default), \
         every-step (each adapted policy on the episodes it sampled, averaged: MAML++'s multi-step \
-        loss, for policies that must improve at every step).
+        loss, for policies that must improve at every step), or every-step-and-start (the unadapted \
+        policy too, so that it cannot drift off while adaptation still recovers).
         """)
     var outerLoss: String?
     @Flag(help: "First-order MAML: drop the second-order terms of the meta-gradient.")
@@ -181,7 +182,7 @@ struct TrainCommand: ParsableCommand {
         if halveStep { c.maml.halvesStepAfterFirst = true }
         if let outerLoss {
             guard let value = OuterLoss(rawValue: outerLoss) else {
-                throw ValidationError("--outer-loss must be final or every-step, got \"\(outerLoss)\"")
+                throw ValidationError("--outer-loss must be final, every-step or every-step-and-start, got \"\(outerLoss)\"")
             }
             c.maml.outerLoss = value
         }

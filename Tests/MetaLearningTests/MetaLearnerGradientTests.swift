@@ -18,9 +18,11 @@ struct MetaLearnerGradientTests {
     }
 
     /// `name`'s learner on a small navigation task, with its rollout sampled at x0.
-    static func fixture(_ name: String, innerSteps: Int = 1, outer: String = "", categorical: Bool = false) throws -> Fixture {
+    static func fixture(_ name: String, innerSteps: Int = 1, outer: String = "", categorical: Bool = false,
+                        outerLoss: OuterLoss = .final) throws -> Fixture {
         var settings = MetaLearnerSettings()
         settings.maml.innerSteps = innerSteps
+        settings.maml.outerLoss = outerLoss
         settings.maml.innerStepSize = 0.5
         settings.outer = outer
         settings.cavia.contextSize = 3
@@ -106,6 +108,18 @@ struct MetaLearnerGradientTests {
         let f = try Self.fixture(name, categorical: true)
         let report = Self.check(f, at: Self.moved(f.x0, scale: 0.05), form: f.learner.optimizer.form)
         #expect(report.passed, "\(name): \(report)")
+    }
+
+    /// The multi-step losses score θ₁…θ_k (and θ₀): their meta-gradients and curvature are exact too.
+    @Test("Multi-step outer losses", arguments: [OuterLoss.everyStep, .everyStepAndStart])
+    func multiStepOuterLosses(outerLoss: OuterLoss) throws {
+        for name in ["maml-trpo", "meta-sgd", "promp"] {
+            let f = try Self.fixture(name, innerSteps: 2, outerLoss: outerLoss)
+            let report = Self.check(f, at: Self.moved(f.x0, scale: 0.05), form: f.learner.optimizer.form)
+            #expect(report.passed, "\(name), \(outerLoss): \(report)")
+        }
+        let f = try Self.fixture("maml-trpo", innerSteps: 2, outerLoss: outerLoss)
+        #expect(f.references.scored.count == (outerLoss == .everyStep ? 2 : 3))
     }
 
     /// PPO's clipping is active at the moved point (or the test would not test it).
