@@ -112,7 +112,7 @@ struct CLITests {
         let bad = try metarl("eval", directory.path, "--step-sizes", "0.1,-1")
         #expect(bad.status == 2 && bad.error.contains("--step-sizes"))
         let badLoss = try metarl("train", "navigation", "--outer-loss", "sometimes")
-        #expect(badLoss.status == 2 && badLoss.error.contains("--outer-loss must be final or every-step"))
+        #expect(badLoss.status == 2 && badLoss.error.contains("--outer-loss must be final, every-step or every-step-and-start"))
     }
 
     /// The pretrained baseline trains one policy on all tasks: no inner steps, so the return before
