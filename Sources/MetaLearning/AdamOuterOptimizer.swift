@@ -62,11 +62,8 @@ public struct AdamOuterOptimizer: OuterOptimizer {
         return parameters[0]
     }
 
-    public var state: [StateTensor] { Self.save(adam) }
-    public mutating func restore(_ state: [StateTensor]) throws { try Self.restore(&adam, from: state) }
-
-    /// Adam's t and moments as tensors (`optimizer.adam.*`; zeros before the first step).
-    static func save(_ adam: Adam<Float>) -> [StateTensor] {
+    /// Adam's t and moments as tensors (`optimizer.adam.*`; the step count alone before the first step).
+    public var state: [StateTensor] {
         let s = adam.state
         guard let first = s.firstMoment.first, let second = s.secondMoment.first else {
             return [StateTensor("optimizer.adam.step", Tensor(shape: [1], scalars: [0]))]
@@ -75,7 +72,7 @@ public struct AdamOuterOptimizer: OuterOptimizer {
                 StateTensor("optimizer.adam.first_moment", first), StateTensor("optimizer.adam.second_moment", second)]
     }
 
-    static func restore(_ adam: inout Adam<Float>, from state: [StateTensor]) throws {
+    public mutating func restore(_ state: [StateTensor]) throws {
         let step = Int(try state.tensor("optimizer.adam.step", count: 1).scalars[0])
         guard step > 0 else {
             adam.state = .init(step: 0, firstMoment: [], secondMoment: [])
@@ -110,18 +107,18 @@ public struct ClippedSurrogateSettings: Sendable, Equatable, Codable {
 /// recomputed through the inner steps at the current x, all against the references of the x the
 /// episodes were sampled with (as ProMP's and MAML-PPO's code do, with one minibatch).
 public struct ClippedSurrogateOptimizer: OuterOptimizer {
-    var adam: Adam<Float>
+    /// Each epoch is one of its steps; its state is the checkpoint's.
+    var adam: AdamOuterOptimizer
     public let settings: ClippedSurrogateSettings
 
     public init(_ settings: ClippedSurrogateSettings, adam adamSettings: AdamSettings) {
         self.settings = settings
-        adam = AdamOuterOptimizer(adamSettings).adam
+        adam = AdamOuterOptimizer(adamSettings)
     }
 
     public var form: SurrogateForm { .clipped(epsilon: settings.clip) }
 
-    public static let columns = ["losses/outer_before", "losses/outer_after", "kl/after", "time/meta_gradient", "time/outer_step"]
-    public var metricColumns: [String] { Self.columns }
+    public var metricColumns: [String] { AdamOuterOptimizer.columns }
 
     public mutating func step(from x: Tensor<Float>, objective: MetaBatchObjective) throws -> (x: Tensor<Float>, metrics: [Metric]) {
         let clock = ContinuousClock()
@@ -133,10 +130,7 @@ public struct ClippedSurrogateOptimizer: OuterOptimizer {
             let terms = try objective.evaluate(at: current, needs: .gradient)
             secondsGradient += (clock.now - start).inSeconds
             if epoch == 0 { lossBefore = terms.loss }
-            var parameters = [current]
-            adam.update(&parameters, along: [terms.gradient!])
-            current = parameters[0]
-            try NonFiniteValueError.check(current.scalars, "the updated parameters")
+            current = try adam.move(current, along: terms.gradient!)
         }
         let startAfter = clock.now
         let after = try objective.evaluate(at: current, needs: .value)
@@ -147,6 +141,6 @@ public struct ClippedSurrogateOptimizer: OuterOptimizer {
         ])
     }
 
-    public var state: [StateTensor] { AdamOuterOptimizer.save(adam) }
-    public mutating func restore(_ state: [StateTensor]) throws { try AdamOuterOptimizer.restore(&adam, from: state) }
+    public var state: [StateTensor] { adam.state }
+    public mutating func restore(_ state: [StateTensor]) throws { try adam.restore(state) }
 }

@@ -60,6 +60,8 @@ public struct TaskTerms<Scalar: TensorScalar>: @unchecked Sendable {
     public var kl: Scalar
     /// ∂loss/∂x, flattened, when asked for.
     public var gradient: Tensor<Scalar>?
+    /// The meta-gradient, for terms built with one.
+    public var metaGradient: Tensor<Scalar> { gradient! }
     public var references: TaskReferences<Scalar>
     /// The mean KL of each inner step's pre-update policy from its reference (ProMP's inner KL),
     /// when a term reads it; empty otherwise.

@@ -42,7 +42,8 @@ public struct Reptile: MetaLearner {
     }
 
     public func adapt(_ parameters: [Tensor<Float>], on batch: PolicyGradientBatch<Float>, stepSize: Double) -> [Tensor<Float>] {
-        zip(parameters, batch.innerGradient(policy: policy, parameters: parameters)).map { $0 - Float(stepSize) * $1 }
+        PolicyGradientStep(objective: .reinforce, firstOrder: true)
+            .adapt(policy: policy, parameters, extra: [], on: batch, stepSize: Float(stepSize))
     }
 
     public let metricColumns = ["reptile/step_norm", "time/outer_step"]

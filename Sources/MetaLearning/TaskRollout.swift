@@ -24,8 +24,3 @@ public struct TaskRollout<Scalar: TensorScalar>: Sendable {
         }
     }
 }
-
-extension TaskTerms {
-    /// The meta-gradient, flattened (terms built with a gradient).
-    public var metaGradient: Tensor<Scalar> { gradient! }
-}
