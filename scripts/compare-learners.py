@@ -38,8 +38,10 @@ def main():
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--out", default="runs/compare")
-    parser.add_argument("extra", nargs="*", help="flags passed to every `metarl train` (after --)")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    args.extra = argv[split + 1:]  # flags after `--` go to every new `metarl train`
     names = args.learners or learners(args.binary)
     rows = []
     for name in names:

@@ -66,11 +66,11 @@ public struct CategoricalHead: DistributionHead, Equatable {
         let outputAdjoint: [Scalar]
         var parameterGradient: [[Scalar]] { [] }
 
-        func start(direction: [[Scalar]]) -> (direction: [[Scalar]], part: [[Scalar]]) { ([], []) }
+        func start(direction: [[Scalar]]) -> (direction: [Scalar], part: [Scalar]) { ([], []) }
 
         @specialized(where Scalar == Float)
-        func adjointTangent(rows: Range<Int>, outputTangent o: [Scalar], direction: [[Scalar]], lvc: Bool,
-                            part: inout [[Scalar]]) -> [Scalar] {
+        func adjointTangent(rows: Range<Int>, outputTangent o: [Scalar], direction: [Scalar], lvc: Bool,
+                            part: inout [Scalar]) -> [Scalar] {
             var tangent = [Scalar](repeating: 0, count: o.count)
             let n = o.count / max(rows.count, 1)
             for r in 0..<rows.count {
@@ -87,7 +87,7 @@ public struct CategoricalHead: DistributionHead, Equatable {
             return tangent
         }
 
-        func finish(_ part: [[Scalar]]) -> [[Scalar]] { [] }
+        func finish(_ part: [Scalar]) -> [[Scalar]] { [] }
     }
 
     @specialized(where Scalar == Float)

@@ -46,15 +46,17 @@ public protocol HeadLossCurvature<Scalar>: Sendable {
     var outputAdjoint: [Scalar] { get }
     /// ∂L/∂(head parameters), one array per tensor (empty for a head without parameters).
     var parameterGradient: [[Scalar]] { get }
-    /// The head parameters' direction as the products read it (zero where a parameter is clamped),
-    /// and zeros of the head's part of H·v, which `adjointTangent` accumulates.
-    func start(direction: [[Scalar]]) -> (direction: [[Scalar]], part: [[Scalar]])
+    /// The head parameters' direction as the products read it, flattened (zero where a parameter
+    /// is clamped), and zeros of the head's part of H·v, which `adjointTangent` accumulates. Flat
+    /// arrays keep the per-row loop below free of nested-array accesses.
+    func start(direction: [[Scalar]]) -> (direction: [Scalar], part: [Scalar])
     /// (∂L/∂output)˙ for the rows `rows` (global indices) from their output tangent ȯ; adds the
     /// rows' share of (∂L/∂head parameters)˙ to `part`. With `lvc`, the −c·q·∇log π term of ProMP's
     /// curvature too, q = ∇log π·v.
-    func adjointTangent(rows: Range<Int>, outputTangent: [Scalar], direction: [[Scalar]], lvc: Bool, part: inout [[Scalar]]) -> [Scalar]
-    /// The head's part of H·v from what the rows added (zero where a parameter is clamped).
-    func finish(_ part: [[Scalar]]) -> [[Scalar]]
+    func adjointTangent(rows: Range<Int>, outputTangent: [Scalar], direction: [Scalar], lvc: Bool, part: inout [Scalar]) -> [Scalar]
+    /// The head's part of H·v, one array per head tensor, from what the rows added (zero where a
+    /// parameter is clamped).
+    func finish(_ part: [Scalar]) -> [[Scalar]]
 }
 
 /// The head's part of the KL's Hessian at its reference: Jᵀ·H_out·J for the network's output,

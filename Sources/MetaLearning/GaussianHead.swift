@@ -69,14 +69,13 @@ public struct GaussianHead: DistributionHead, Equatable {
         let outputAdjoint: [Scalar]
         let parameterGradient: [[Scalar]]
 
-        func start(direction: [[Scalar]]) -> (direction: [[Scalar]], part: [[Scalar]]) {
-            ([free.indices.map { free[$0] ? direction[0][$0] : 0 }], [[Scalar](repeating: 0, count: free.count)])
+        func start(direction: [[Scalar]]) -> (direction: [Scalar], part: [Scalar]) {
+            (free.indices.map { free[$0] ? direction[0][$0] : 0 }, [Scalar](repeating: 0, count: free.count))
         }
 
         @specialized(where Scalar == Float)
-        func adjointTangent(rows: Range<Int>, outputTangent o: [Scalar], direction: [[Scalar]], lvc: Bool,
-                            part: inout [[Scalar]]) -> [Scalar] {
-            let vLogStd = direction[0]
+        func adjointTangent(rows: Range<Int>, outputTangent o: [Scalar], direction vLogStd: [Scalar], lvc: Bool,
+                            part: inout [Scalar]) -> [Scalar] {
             let d = inverseStd.count
             var tangent = [Scalar](repeating: 0, count: o.count)
             for r in 0..<rows.count {
@@ -89,13 +88,13 @@ public struct GaussianHead: DistributionHead, Equatable {
                     let (i, gi) = (r * d + j, g * d + j)
                     let slope = u[gi] * inverseStd[j]
                     tangent[i] = c[g] * (o[i] * inverseStd[j] * inverseStd[j] + 2 * slope * vLogStd[j]) - c[g] * q * slope
-                    part[0][j] += 2 * c[g] * (slope * o[i] + u[gi] * u[gi] * vLogStd[j]) - c[g] * q * (u[gi] * u[gi] - 1)
+                    part[j] += 2 * c[g] * (slope * o[i] + u[gi] * u[gi] * vLogStd[j]) - c[g] * q * (u[gi] * u[gi] - 1)
                 }
             }
             return tangent
         }
 
-        func finish(_ part: [[Scalar]]) -> [[Scalar]] { [free.indices.map { free[$0] ? part[0][$0] : 0 }] }
+        func finish(_ part: [Scalar]) -> [[Scalar]] { [free.indices.map { free[$0] ? part[$0] : 0 }] }
     }
 
     @specialized(where Scalar == Float)
