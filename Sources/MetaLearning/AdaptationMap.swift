@@ -41,6 +41,7 @@ public struct GradientStepMap<Scalar: TensorScalar>: AdaptationMap, Sendable {
     ///     is −Σ w (π_θ/π_ref) Â with π_ref held there (at the sampling point the ratio is 1, and
     ///     elsewhere the map is still the derivative of the objective it evaluates).
     ///   - forProducts: keep what Jacobian products need; the points alone otherwise.
+    @specialized(where Scalar == Float)
     public init(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], scales: [Scalar],
                 learnsStepSizes: Bool, objective: InnerObjective, firstOrder: Bool,
                 references: [ActionDistribution<Scalar>]? = nil, forProducts: Bool = true) {
@@ -78,6 +79,7 @@ public struct GradientStepMap<Scalar: TensorScalar>: AdaptationMap, Sendable {
     /// From the last step back: each z_s joins at its step, and every step's transpose
     /// (I − Hᵢ diag(aᵢ)) applies to what has gathered above it (Hᵢ is symmetric); a learned α
     /// collects −sᵢ ∇Lᵢ ⊙ u on the way.
+    @specialized(where Scalar == Float)
     public func pullback(_ z: [Int: Tensor<Scalar>]) -> Tensor<Scalar> {
         let width = points[0].reduce(0) { $0 + $1.count }
         var u = Tensor<Scalar>.zeros([width])
@@ -96,6 +98,7 @@ public struct GradientStepMap<Scalar: TensorScalar>: AdaptationMap, Sendable {
         return Tensor.concatenate([u, alphaPart], alongAxis: 0)
     }
 
+    @specialized(where Scalar == Float)
     public func pushforward(_ v: Tensor<Scalar>) -> [Tensor<Scalar>] {
         let width = points[0].reduce(0) { $0 + $1.count }
         var u = learnedStepSizes == nil ? v : v.slice(0..<width, alongAxis: 0)

@@ -63,6 +63,7 @@ public struct GradientMetaLearner: MetaLearner {
 
     /// One task's outer objective at meta-parameters x (the policy's parameters, then `extra`'s
     /// tensors), against `references` (nil: at the point the episodes were sampled with).
+    @specialized(where Scalar == Float)
     public func taskTerms<Scalar>(
         at x: [Tensor<Scalar>], rollout: TaskRollout<Scalar>, references: TaskReferences<Scalar>?, form: SurrogateForm,
         constants: [Double?], needs: TermsNeeded

@@ -99,8 +99,9 @@ public enum TermsNeeded: Sendable {
 ///
 /// - Parameter references: nil at the point the episodes were sampled with; the references are
 ///   then the adapted policies themselves, detached, and are returned for later evaluations.
+@specialized(where Scalar == Float)
 public func adaptedSurrogate<Scalar>(
-    map: some AdaptationMap<Scalar>, policy: Policy, rollout: TaskRollout<Scalar>, outerLoss: OuterLoss,
+    map: any AdaptationMap<Scalar>, policy: Policy, rollout: TaskRollout<Scalar>, outerLoss: OuterLoss,
     references given: TaskReferences<Scalar>?, form: SurrogateForm, extraTerms: [any OuterTerm], constants: [Double?],
     needs: TermsNeeded, keepsInnerReferences: Bool = true
 ) -> TaskTerms<Scalar> {

@@ -19,6 +19,7 @@ public struct PolicyGradientStep: AdaptationRule {
         zip(theta, batch.innerGradient(policy: policy, parameters: theta)).map { $0 - stepSize * $1 }
     }
 
+    @specialized(where Scalar == Float)
     public func map<Scalar>(policy: Policy, x: [Tensor<Scalar>], batches: [PolicyGradientBatch<Scalar>], stepSizes: [Scalar],
                             references: [ActionDistribution<Scalar>]?, needs: TermsNeeded) -> any AdaptationMap<Scalar> {
         GradientStepMap(policy: policy, x: x, batches: batches, scales: stepSizes, learnsStepSizes: false, objective: objective,
