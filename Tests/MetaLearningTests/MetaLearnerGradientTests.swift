@@ -220,6 +220,35 @@ struct MetaLearnerGradientTests {
         #expect((points[1][1] - expected).scalars.allSatisfy { abs($0) < 1e-12 })
     }
 
+    /// ProMP's loss is the clipped surrogate plus (1/k) Σᵢ η·KL(π_{θᵢ(x_old)} ‖ π_{θᵢ(x)}) on the
+    /// episodes step i sampled: away from the sampling point the penalty is positive, and it is
+    /// what the loss adds to the same learner's objective without the term.
+    @Test func prompPenalisesEachInnerStepsKLFromItsSamplingPolicy() throws {
+        let f = try Self.fixture("promp", innerSteps: 2)
+        let x = Self.moved(f.x0, scale: 0.05)
+        let form = f.learner.optimizer.form
+        let withPenalty = f.learner.taskTerms(at: x, rollout: f.rollout, references: f.references, form: form, constants: [nil],
+                                              needs: .value).loss
+        let unpenalised = GradientMetaLearner(name: "unpenalised", policy: f.learner.policy, inner: f.learner.inner,
+                                              rule: f.learner.rule, optimizer: f.learner.optimizer)
+        let surrogate = unpenalised.taskTerms(at: x, rollout: f.rollout, references: f.references, form: form, constants: [],
+                                              needs: .value).loss
+        let stepSizes = f.learner.trainingStepSizes
+        let points = f.learner.rule.map(policy: f.learner.policy, x: x, batches: f.rollout.train, stepSizes: stepSizes,
+                                        references: f.references.inner, needs: .value).points
+        let sampled = f.learner.rule.map(policy: f.learner.policy, x: f.x0, batches: f.rollout.train, stepSizes: stepSizes,
+                                         references: f.references.inner, needs: .value).points
+        let eta = ProMP.Settings().initialKLPenalty
+        var expected = 0.0
+        for (i, batch) in f.rollout.train.enumerated() {
+            let old = f.learner.policy.distribution(batch.observations, parameters: sampled[i])
+            let current = f.learner.policy.distribution(batch.observations, parameters: points[i])
+            expected += eta / 2 * (old.klDivergence(to: current) * batch.stepWeights).sum().scalar
+        }
+        #expect(expected > 1e-9, "the moved point is away from the sampling policies")
+        #expect(abs((withPenalty - surrogate) - expected) <= 1e-9 * max(1, abs(expected)), "\(withPenalty - surrogate) vs \(expected)")
+    }
+
     /// ProMP halves η below target/1.5, doubles it above 1.5·target, and keeps it between.
     @Test func prompAdaptsItsKLPenalty() throws {
         var settings = MetaLearnerSettings()
