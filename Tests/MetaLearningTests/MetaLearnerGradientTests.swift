@@ -249,6 +249,29 @@ struct MetaLearnerGradientTests {
         #expect(abs((withPenalty - surrogate) - expected) <= 1e-9 * max(1, abs(expected)), "\(withPenalty - surrogate) vs \(expected)")
     }
 
+    /// E-MAML's term credits the pre-update policy with the post-update return: the loss adds
+    /// −w·R̄'·Σ_t w_t log π_θ₀(a_t|s_t) over the first inner step's episodes to MAML's objective,
+    /// so a task whose adapted policy did well (R̄' > 0) makes its pre-update actions likelier.
+    @Test func emamlCreditsThePreUpdateLikelihoodWithThePostUpdateReturn() throws {
+        let f = try Self.fixture("e-maml")
+        let x = Self.moved(f.x0, scale: 0.05)
+        let form = f.learner.optimizer.form
+        let normalisedReturn = 0.7
+        let withTerm = f.learner.taskTerms(at: x, rollout: f.rollout, references: f.references, form: form,
+                                           constants: [normalisedReturn], needs: .value).loss
+        let maml = GradientMetaLearner(name: "maml", policy: f.learner.policy, inner: f.learner.inner, rule: f.learner.rule,
+                                       optimizer: f.learner.optimizer)
+        let surrogate = maml.taskTerms(at: x, rollout: f.rollout, references: f.references, form: form, constants: [],
+                                       needs: .value).loss
+        let batch = f.rollout.train[0]
+        let theta0 = Array(x.prefix(f.learner.policy.parameterShapes.count))
+        let logLikelihood = (f.learner.policy.logProbability(of: batch.actions, at: batch.observations, parameters: theta0)
+            * batch.stepWeights).sum().scalar
+        let expected = -EMAML.Settings().weight * normalisedReturn * logLikelihood
+        #expect(abs(expected) > 1e-6)
+        #expect(abs((withTerm - surrogate) - expected) <= 1e-9 * max(1, abs(expected)), "\(withTerm - surrogate) vs \(expected)")
+    }
+
     /// ProMP halves η below target/1.5, doubles it above 1.5·target, and keeps it between.
     @Test func prompAdaptsItsKLPenalty() throws {
         var settings = MetaLearnerSettings()
