@@ -272,6 +272,52 @@ struct MetaLearnerGradientTests {
         #expect(abs((withTerm - surrogate) - expected) <= 1e-9 * max(1, abs(expected)), "\(withTerm - surrogate) vs \(expected)")
     }
 
+    /// DiCE's magic boxes in the second derivative, the order the meta-gradient reads: along a
+    /// direction v, with ℓ_t = log π(a_t|s_t) and S_t its running sum within the episode,
+    ///
+    ///     −L'' = Σ_t q_t (S_t'² + S_t'') + b_t (−ℓ_t'' − ℓ_t'² − 2 ℓ_t' S_{t−1}'),
+    ///
+    /// from ⊡(S_t)·q_t and (1 − ⊡(ℓ_t))·⊡(S_{t−1})·b_t. The first derivative alone cannot tell the
+    /// boxes from plain log-likelihood terms; this does. ℓ's derivatives by central differences.
+    @Test func diceLossHasTheMagicBoxesSecondDerivative() throws {
+        let f = try Self.fixture("dice")
+        let policy = f.learner.policy
+        let batch = f.rollout.train[0]
+        let theta = Array(f.x0.prefix(policy.parameterShapes.count))
+        var rng = testGenerator(9)
+        let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
+        let reference = policy.distribution(batch.observations, parameters: theta).detached
+        func along(_ e: Double) -> [Tensor<Double>] { zip(theta, v).map { $0 + e * $1 } }
+        let discount = f.learner.inner.discount
+        func loss(_ e: Double) -> Double {
+            DiCE.loss(policy: policy, parameters: along(e), batch: batch, discount: discount, reference: reference).scalar
+        }
+        func logProbabilities(_ e: Double) -> [Double] {
+            policy.logProbability(of: batch.actions, at: batch.observations, parameters: along(e)).scalars
+        }
+        let h = 1e-3
+        let numerical = (loss(h) - 2 * loss(0) + loss(-h)) / (h * h)
+        let (plus, at, minus) = (logProbabilities(h), logProbabilities(0), logProbabilities(-h))
+        let episodes = batch.episodes
+        let weights = batch.stepWeights.scalars
+        var expected = 0.0
+        for (start, length) in zip(episodes.episodeStarts, episodes.lengths) {
+            var (power, s1, s2) = (1.0, 0.0, 0.0)  // S_{t−1}' and S_{t−1}''
+            for row in start..<(start + length) {
+                let l1 = (plus[row] - minus[row]) / (2 * h)
+                let l2 = (plus[row] - 2 * at[row] + minus[row]) / (h * h)
+                let q = weights[row] * power * Double(episodes.rewards[row]) / batch.advantageScale
+                let b = weights[row] * power * batch.values[row] / batch.advantageScale
+                let (t1, t2) = (s1 + l1, s2 + l2)
+                expected -= q * (t1 * t1 + t2) + b * (-l2 - l1 * l1 - 2 * l1 * s1)
+                (s1, s2) = (t1, t2)
+                power *= discount
+            }
+        }
+        #expect(batch.values.contains { abs($0) > 1e-3 }, "the baseline term is exercised")
+        #expect(abs(numerical - expected) <= 1e-4 * max(1, abs(expected)), "\(numerical) vs \(expected)")
+    }
+
     /// ProMP halves η below target/1.5, doubles it above 1.5·target, and keeps it between.
     @Test func prompAdaptsItsKLPenalty() throws {
         var settings = MetaLearnerSettings()
