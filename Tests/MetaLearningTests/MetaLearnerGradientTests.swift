@@ -318,6 +318,25 @@ struct MetaLearnerGradientTests {
         #expect(abs(numerical - expected) <= 1e-4 * max(1, abs(expected)), "\(numerical) vs \(expected)")
     }
 
+    /// Meta-SGD's plain step — what sampling and evaluation take — uses the learned α:
+    /// θ − (s/α₀)·α ⊙ ∇L(θ) for a step of size s, here half of α₀ with α drawn per parameter.
+    @Test func metaSGDAdaptsWithItsLearnedStepSizes() throws {
+        let f = try Self.fixture("meta-sgd")
+        var learner = f.learner
+        var rng = testGenerator(3)
+        let alphas = learner.extra.map { StateTensor($0.name, Tensor<Float>.uniform($0.tensor.shape, in: 0.1...0.9, using: &rng)) }
+        try learner.restore(alphas + learner.state.filter { !$0.name.hasPrefix("learner.meta_sgd") })
+        let batch: PolicyGradientBatch<Float> = try learner.inner.policyGradientBatch(f.rollout.train[0].episodes)
+        let theta = f.x0.prefix(learner.policy.parameterShapes.count).map { $0.converted(to: Float.self) }
+        let adapted = learner.adapt(theta, on: batch, stepSize: learner.inner.innerStepSize / 2)
+        let gradient = batch.innerGradient(policy: learner.policy, parameters: theta)
+        for i in theta.indices {
+            let expected = theta[i] - 0.5 * alphas[i].tensor * gradient[i]
+            #expect(zip(adapted[i].scalars, expected.scalars).allSatisfy { abs($0 - $1) <= 1e-6 }, "tensor \(i)")
+        }
+        #expect(gradient.contains { $0.scalars.contains { abs($0) > 1e-3 } }, "the step moves θ")
+    }
+
     /// ProMP halves η below target/1.5, doubles it above 1.5·target, and keeps it between.
     @Test func prompAdaptsItsKLPenalty() throws {
         var settings = MetaLearnerSettings()
