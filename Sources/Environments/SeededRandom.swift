@@ -29,6 +29,8 @@ public enum RandomPurpose: UInt64, Sendable, CaseIterable {
     /// training's `policySampling`: with one seed for both, evaluation task i would otherwise
     /// replay the environment seeds and action noise of training's task i of iteration 0.
     case evaluationSampling = 7
+    /// The order in which RL²'s PPO epochs visit the trials of a meta-batch.
+    case minibatchShuffling = 8
 }
 
 public enum RandomStream {

@@ -21,12 +21,18 @@ public struct StepBuffers: Sendable {
     public var terminated: [Bool]
     /// The episode was cut by the horizon (Gymnasium's `truncated`).
     public var truncated: [Bool]
+    /// The step ended an episode of the trial. With several episodes per trial the agent starts
+    /// the next one at the next step, on the same task, and `terminated`/`truncated` stay false
+    /// until the last; with one episode per trial this is `terminated || truncated`. Memory-based
+    /// agents read it to know where an episode of a trial begins.
+    public var episodeEnded: [Bool]
 
     public init(count: Int, observationSize: Int) {
         observations = [Float](repeating: 0, count: count * observationSize)
         rewards = [Float](repeating: 0, count: count)
         terminated = [Bool](repeating: false, count: count)
         truncated = [Bool](repeating: false, count: count)
+        episodeEnded = [Bool](repeating: false, count: count)
     }
 }
 

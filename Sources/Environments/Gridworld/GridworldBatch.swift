@@ -148,6 +148,7 @@ public struct GridworldBatch: VectorEnvironment {
             buffers.rewards[i] = 0
             buffers.terminated[i] = false
             buffers.truncated[i] = false
+            buffers.episodeEnded[i] = false
         }
         grids = initialGrids
         self.tasks = tasks
@@ -180,11 +181,14 @@ public struct GridworldBatch: VectorEnvironment {
                             buffers.rewards.withUnsafeMutableBufferPointer { rewards in
                                 buffers.terminated.withUnsafeMutableBufferPointer { terminated in
                                     buffers.truncated.withUnsafeMutableBufferPointer { truncated in
-                                        CellPalette.flags.withUnsafeBufferPointer { flags in
-                                            let io = StepIO(states: states, grids: grids, initialGrids: initialGrids,
-                                                            permutations: permutations, actions: actions, rewards: rewards,
-                                                            terminated: terminated, truncated: truncated, flags: flags)
-                                            if family.actions.turns { context.stepMiniGrid(io) } else { context.stepMoves(io) }
+                                        buffers.episodeEnded.withUnsafeMutableBufferPointer { episodeEnded in
+                                            CellPalette.flags.withUnsafeBufferPointer { flags in
+                                                let io = StepIO(states: states, grids: grids, initialGrids: initialGrids,
+                                                                permutations: permutations, actions: actions, rewards: rewards,
+                                                                terminated: terminated, truncated: truncated,
+                                                                episodeEnded: episodeEnded, flags: flags)
+                                                if family.actions.turns { context.stepMiniGrid(io) } else { context.stepMoves(io) }
+                                            }
                                         }
                                     }
                                 }
@@ -208,6 +212,7 @@ struct StepIO {
     let rewards: UnsafeMutableBufferPointer<Float>
     let terminated: UnsafeMutableBufferPointer<Bool>
     let truncated: UnsafeMutableBufferPointer<Bool>
+    let episodeEnded: UnsafeMutableBufferPointer<Bool>
     /// `CellPalette.flags`.
     let flags: UnsafeBufferPointer<UInt8>
 }
@@ -273,6 +278,7 @@ struct StepContext {
             GridworldBatch.restart(&s, trial: true)
             io.terminated[i] = false
             io.truncated[i] = false
+            io.episodeEnded[i] = false
         }
     }
 
@@ -302,7 +308,9 @@ struct StepContext {
         io.rewards[i] = Float(r)
         io.terminated[i] = false
         io.truncated[i] = false
-        guard ends || s.elapsed >= horizon else { return }
+        let episodeEnds = ends || s.elapsed >= horizon
+        io.episodeEnded[i] = episodeEnds
+        guard episodeEnds else { return }
         if s.episode &+ 1 < episodesPerTrial {
             // The next episode of the trial: back to the start, the trial goes on.
             let episode = s.episode &+ 1

@@ -82,6 +82,7 @@ public struct PointRobotBatch: VectorEnvironment {
             buffers.rewards[i] = 0
             buffers.terminated[i] = false
             buffers.truncated[i] = false
+            buffers.episodeEnded[i] = false
         }
         writeObservations(into: &buffers.observations)
     }
@@ -115,6 +116,7 @@ public struct PointRobotBatch: VectorEnvironment {
                     buffers.rewards[i] = 0
                     buffers.terminated[i] = false
                     buffers.truncated[i] = false
+                    buffers.episodeEnded[i] = false
                     continue
                 }
             }
@@ -166,6 +168,7 @@ public struct PointRobotBatch: VectorEnvironment {
             buffers.rewards[i] = Float(r)
             buffers.terminated[i] = terminated
             buffers.truncated[i] = truncated
+            buffers.episodeEnded[i] = terminated || truncated
             isFinished[i] = terminated || truncated
         }
         writeObservations(into: &buffers.observations)

@@ -1,0 +1,201 @@
+import Autodiff
+import Environments
+import RealModule
+
+/// RL²'s policy (Duan et al. 2016): a GRU over everything the agent has seen in the trial, a
+/// distribution head and a value head on its state. At each step it reads the observation, the
+/// previous action (one-hot for discrete actions), the previous reward and a flag that a new
+/// episode of the trial has just begun — garage's and VariBAD's inputs — so that what the first
+/// episode found can shape the later ones. The state starts at zero at each trial and is never
+/// reset between the episodes of a trial.
+///
+/// Parameters, in order: the GRU's four (`GRUCell`), the head's weight `[H, k]` and bias `[k]`
+/// (logits, or the Gaussian's mean), the Gaussian's state-independent log σ `[k]`, and the value
+/// head's weight `[H, 1]` and bias `[1]`.
+public struct RecurrentPolicy: Sendable, Equatable, Codable {
+    /// The action space the head draws from.
+    public enum Actions: Sendable, Equatable, Codable {
+        case discrete(count: Int)
+        case box(dimension: Int)
+    }
+
+    public let observationSize: Int
+    public let actions: Actions
+    public let hiddenSize: Int
+    /// σ of a Gaussian head before training.
+    public let initialStd: Double
+
+    public init(observationSize: Int, actions: Actions, hiddenSize: Int, initialStd: Double = 1) {
+        precondition(observationSize > 0 && hiddenSize > 0, "a recurrent policy needs positive sizes")
+        if case .discrete(let count) = actions { precondition(count >= 2, "a categorical head needs two actions, got \(count)") }
+        if case .box(let dimension) = actions { precondition(dimension >= 1, "a Gaussian head needs a dimension, got \(dimension)") }
+        precondition(initialStd > 0, "σ must be positive, got \(initialStd)")
+        self.observationSize = observationSize
+        self.actions = actions
+        self.hiddenSize = hiddenSize
+        self.initialStd = initialStd
+    }
+
+    /// The policy an action space calls for.
+    public static func forActions(_ space: Space, observationSize: Int, hiddenSize: Int) -> RecurrentPolicy {
+        switch space {
+        case .discrete(let count): RecurrentPolicy(observationSize: observationSize, actions: .discrete(count: count), hiddenSize: hiddenSize)
+        case .box(let lower, _): RecurrentPolicy(observationSize: observationSize, actions: .box(dimension: lower.count), hiddenSize: hiddenSize)
+        }
+    }
+
+    public var isDiscrete: Bool { if case .discrete = actions { true } else { false } }
+
+    /// Logits (discrete) or the mean (box): the head's outputs per step.
+    public var headSize: Int {
+        switch actions {
+        case .discrete(let count): count
+        case .box(let dimension): dimension
+        }
+    }
+
+    /// Floats per action as environments take it: the index, or the vector.
+    public var actionSize: Int { isDiscrete ? 1 : headSize }
+
+    /// Floats the GRU reads per step: observation, previous action (one-hot or vector), previous
+    /// reward, new-episode flag.
+    public var featureSize: Int { observationSize + headSize + 2 }
+
+    public var cell: GRUCell { GRUCell(inputSize: featureSize, hiddenSize: hiddenSize) }
+
+    public var parameterShapes: [[Int]] {
+        cell.parameterShapes + [[hiddenSize, headSize], [headSize]] + (isDiscrete ? [] : [[headSize]]) + [[hiddenSize, 1], [1]]
+    }
+
+    public var parameterNames: [String] {
+        GRUCell.parameterNames.map { "policy.gru.\($0)" }
+            + (isDiscrete ? ["policy.logits.weight", "policy.logits.bias"] : ["policy.mean.weight", "policy.mean.bias", "policy.log_std"])
+            + ["value.weight", "value.bias"]
+    }
+
+    /// Where the head's tensors start in the parameter list.
+    var headIndex: Int { 4 }
+    var logStdIndex: Int? { isDiscrete ? nil : 6 }
+    var valueIndex: Int { isDiscrete ? 6 : 7 }
+
+    /// The GRU as PyTorch initialises it; the action head small (×0.01, so that the first policy
+    /// is near uniform, as PPO implementations start it), the value head Glorot-uniform, biases 0.
+    public func initialParameters<Scalar: TensorScalar>(
+        as: Scalar.Type = Scalar.self, using rng: inout some RandomNumberGenerator
+    ) -> [Tensor<Scalar>] {
+        let glorot = { (input: Int, output: Int) in Scalar(6.0 / Double(input + output)).squareRoot() }
+        let headBound = glorot(hiddenSize, headSize) * Scalar(0.01)
+        var parameters = cell.initialParameters(as: Scalar.self, using: &rng)
+        parameters.append(Tensor.uniform([hiddenSize, headSize], in: -headBound...headBound, using: &rng))
+        parameters.append(.zeros([headSize]))
+        if !isDiscrete { parameters.append(.filled(Scalar(Double.log(initialStd)), shape: [headSize])) }
+        let valueBound = glorot(hiddenSize, 1)
+        parameters.append(Tensor.uniform([hiddenSize, 1], in: -valueBound...valueBound, using: &rng))
+        parameters.append(.zeros([1]))
+        return parameters
+    }
+
+    /// Writes one step's features into `row` (`featureSize` floats): the observation, the previous
+    /// action, the previous reward, and 1 when this step starts an episode after the first.
+    @inline(__always)
+    public func writeFeatures<Scalar: TensorScalar>(
+        into row: UnsafeMutableBufferPointer<Scalar>, observation: UnsafeBufferPointer<Float>,
+        previousAction: UnsafeBufferPointer<Float>?, previousReward: Float, startsEpisode: Bool
+    ) {
+        let o = observationSize, k = headSize
+        for j in 0..<o { row[j] = Scalar(observation[j]) }
+        for j in 0..<k { row[o + j] = 0 }
+        if let previousAction {
+            if isDiscrete {
+                row[o + Int(previousAction[0])] = 1
+            } else {
+                for j in 0..<k { row[o + j] = Scalar(previousAction[j]) }
+            }
+        }
+        row[o + k] = Scalar(previousReward)
+        row[o + k + 1] = startsEpisode ? 1 : 0
+    }
+
+    /// The head's outputs and the values at `rows` hidden states: `rows × headSize` and `rows`.
+    @specialized(where Scalar == Float)
+    public func heads<Scalar: TensorScalar>(
+        _ hidden: UnsafeBufferPointer<Scalar>, rows: Int, parameters: [Tensor<Scalar>]
+    ) -> (outputs: [Scalar], values: [Scalar]) {
+        let h = hiddenSize, k = headSize
+        var outputs = [Scalar](repeating: 0, count: rows * k)
+        var values = [Scalar](repeating: 0, count: rows)
+        guard rows > 0 else { return (outputs, values) }
+        let bias = parameters[headIndex + 1].scalars, valueBias = parameters[valueIndex + 1].scalars[0]
+        outputs.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows { for j in 0..<k { out[r * k + j] = bias[j] } }
+            parameters[headIndex].scalars.withUnsafeBufferPointer { w in
+                Scalar.gemm(transposeA: false, transposeB: false, m: rows, n: k, k: h, a: hidden.baseAddress!, lda: h,
+                            b: w.baseAddress!, ldb: k, beta: 1, c: out.baseAddress!, ldc: k)
+            }
+        }
+        values.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows { out[r] = valueBias }
+            parameters[valueIndex].scalars.withUnsafeBufferPointer { w in
+                Scalar.gemm(transposeA: false, transposeB: false, m: rows, n: 1, k: h, a: hidden.baseAddress!, lda: h,
+                            b: w.baseAddress!, ldb: 1, beta: 1, c: out.baseAddress!, ldc: 1)
+            }
+        }
+        return (outputs, values)
+    }
+
+    /// log π(a) of one step's action under the head's outputs `o` (and log σ for a Gaussian).
+    @inline(__always)
+    public func logProbability<Scalar: TensorScalar>(
+        of action: UnsafeBufferPointer<Float>, outputs o: UnsafeBufferPointer<Scalar>, logStd: [Scalar]
+    ) -> Scalar {
+        if isDiscrete {
+            return o[Int(action[0])] - Self.logSumExp(o)
+        }
+        var total: Scalar = 0
+        for j in 0..<headSize {
+            let z = (Scalar(action[j]) - o[j]) / Scalar.exp(logStd[j])
+            total -= z * z / 2 + logStd[j] + Scalar(0.5 * Double.log(2 * Double.pi))
+        }
+        return total
+    }
+
+    @inline(__always)
+    static func logSumExp<Scalar: TensorScalar>(_ o: UnsafeBufferPointer<Scalar>) -> Scalar {
+        var largest = o[0]
+        for v in o.dropFirst() where v > largest { largest = v }
+        var sum: Scalar = 0
+        for v in o { sum += Scalar.exp(v - largest) }
+        return largest + Scalar.log(sum)
+    }
+
+    /// Draws one action from the head's outputs `o` into `action`, with the trial's own stream.
+    @inline(__always)
+    public func sampleAction(
+        outputs o: UnsafeBufferPointer<Float>, logStd: [Float], into action: UnsafeMutableBufferPointer<Float>,
+        using rng: inout SplitMix64
+    ) {
+        if isDiscrete {
+            let normaliser = Self.logSumExp(o)
+            let u = Float.random(in: 0..<1, using: &rng)
+            var cumulative: Float = 0
+            var chosen = o.count - 1
+            for a in 0..<(o.count - 1) {
+                cumulative += Float.exp(o[a] - normaliser)
+                if u < cumulative { chosen = a; break }
+            }
+            action[0] = Float(chosen)
+        } else {
+            for j in 0..<headSize {
+                action[j] = o[j] + Float.exp(logStd[j]) * Self.standardNormal(using: &rng)
+            }
+        }
+    }
+
+    /// A standard normal draw (Box–Muller).
+    @inline(__always)
+    static func standardNormal(using rng: inout SplitMix64) -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
+        let u2 = Double.random(in: 0..<1, using: &rng)
+        return Float((-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2))
+    }
+}

@@ -1,0 +1,215 @@
+import Autodiff
+import Environments
+import MetaLearning
+import TestSupport
+import Testing
+
+/// The GRU's backpropagation through time and RL²'s PPO gradient against central finite
+/// differences in Double, and the rules of a trial: the state starts at zero, carries across the
+/// episodes of a trial, and the inputs mark where each episode begins.
+@Suite("Recurrent policies and RL²")
+struct RecurrentPolicyTests {
+    static func randomArray(_ count: Int, _ rng: inout SplitMix64, scale: Double = 1) -> [Double] {
+        (0..<count).map { _ in Double.random(in: -scale...scale, using: &rng) }
+    }
+
+    static func centralDifference(_ f: (Double) -> Double, step: Double = 1e-6) -> Double {
+        (f(step) - f(-step)) / (2 * step)
+    }
+
+    static func agree(_ analytic: Double, _ numerical: Double, absolute: Double = 1e-7, relative: Double = 1e-5) -> Bool {
+        abs(analytic - numerical) <= absolute + relative * max(abs(analytic), abs(numerical))
+    }
+
+    @Test("BPTT gives every gate's weights, h₀ and the inputs their central-difference gradient")
+    func gruGradientMatchesFiniteDifferences() {
+        let cell = GRUCell(inputSize: 3, hiddenSize: 4)
+        var rng = testGenerator(170)
+        let steps = 5, batch = 2
+        let params = cell.initialParameters(as: Double.self, using: &rng).map { t in
+            Tensor(shape: t.shape, scalars: t.scalars.map { $0 * 2 })   // larger weights: every gate away from linear
+        }
+        let inputs = Self.randomArray(steps * batch * 3, &rng)
+        let h0 = Self.randomArray(batch * 4, &rng, scale: 0.8)
+        let upstream = Self.randomArray(steps * batch * 4, &rng)
+        func loss(_ p: [Tensor<Double>], _ x: [Double], _ h: [Double]) -> Double {
+            let trace = cell.forward(x, steps: steps, batch: batch, initial: h, weights: .init(p[0..<4]))
+            return zip(trace.hidden.dropFirst(batch * 4), upstream).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        let trace = cell.forward(inputs, steps: steps, batch: batch, initial: h0, weights: .init(params[0..<4]))
+        let grads = cell.backward(trace, inputs: inputs, hiddenGradients: upstream, weights: .init(params[0..<4]), inputGradients: true)
+        var compared = 0
+        for (i, tensor) in params.enumerated() {
+            for e in 0..<tensor.count {
+                let numerical = Self.centralDifference { d in
+                    var p = params
+                    var s = p[i].scalars
+                    s[e] += d
+                    p[i] = Tensor(shape: tensor.shape, scalars: s)
+                    return loss(p, inputs, h0)
+                }
+                #expect(Self.agree(grads.parameters[i][e], numerical), "\(GRUCell.parameterNames[i])[\(e)]: \(grads.parameters[i][e]) vs \(numerical)")
+                compared += 1
+            }
+        }
+        for e in h0.indices {
+            let numerical = Self.centralDifference { d in var h = h0; h[e] += d; return loss(params, inputs, h) }
+            #expect(Self.agree(grads.initialHidden[e], numerical), "h₀[\(e)]")
+        }
+        let dx = grads.inputs ?? []
+        for e in inputs.indices {
+            let numerical = Self.centralDifference { d in var x = inputs; x[e] += d; return loss(params, x, h0) }
+            #expect(Self.agree(dx[e], numerical), "x[\(e)]")
+        }
+        #expect(compared == 3 * 12 + 4 * 12 + 12 + 12)
+    }
+
+    @Test("One step is PyTorch's GRU: the reset gate scales h W_hn + b_hn, z keeps the old state")
+    func gruStepMatchesTheDefinition() {
+        let cell = GRUCell(inputSize: 2, hiddenSize: 3)
+        var rng = testGenerator(171)
+        let p = cell.initialParameters(as: Double.self, using: &rng).map { Tensor(shape: $0.shape, scalars: $0.scalars.map { $0 * 3 }) }
+        let x = [0.7, -1.3], h = [0.2, -0.5, 0.9]
+        let (wx, wh, bx, bh) = (p[0].scalars, p[1].scalars, p[2].scalars, p[3].scalars)
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Double.exp(-v)) }
+        var expected = [Double](repeating: 0, count: 3)
+        for j in 0..<3 {
+            func gx(_ gate: Int) -> Double { bx[gate * 3 + j] + (0..<2).reduce(0) { $0 + x[$1] * wx[$1 * 9 + gate * 3 + j] } }
+            func gh(_ gate: Int) -> Double { bh[gate * 3 + j] + (0..<3).reduce(0) { $0 + h[$1] * wh[$1 * 9 + gate * 3 + j] } }
+            let r = sigmoid(gx(0) + gh(0)), z = sigmoid(gx(1) + gh(1))
+            let n = Double.tanh(gx(2) + r * gh(2))
+            expected[j] = (1 - z) * n + z * h[j]
+        }
+        var hidden = h
+        var buffers = GRUCell.StepBuffers<Double>(cell: cell, batch: 1)
+        cell.step(x, batch: 1, hidden: &hidden, weights: .init(p[0..<4]), buffers: &buffers)
+        for j in 0..<3 { #expect(abs(hidden[j] - expected[j]) < 1e-12, "h'[\(j)] = \(hidden[j]), expected \(expected[j])") }
+        let trace = cell.forward(x, steps: 1, batch: 1, initial: h, weights: .init(p[0..<4]))
+        for j in 0..<3 { #expect(abs(trace.hidden[3 + j] - expected[j]) < 1e-12) }
+    }
+
+    /// Trials of GridNavi (4 episodes each) sampled with a recurrent policy.
+    static func gridNaviTrials(count: Int, hiddenSize: Int = 6) throws -> (RecurrentPolicy, [Tensor<Float>], [Trial]) {
+        let spec = try EnvironmentSpec.load("gridnavi-5x5")
+        let family = try #require(spec.family.base as? GridworldFamily)
+        let batch = family.makeBatch(count: count, autoreset: .disabled)
+        let policy = RecurrentPolicy.forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: hiddenSize)
+        var rng = testGenerator(172)
+        // A policy far from uniform, so that actions and the state vary.
+        let parameters = policy.initialParameters(as: Float.self, using: &rng).map { t in
+            Tensor(shape: t.shape, scalars: t.scalars.map { $0 + Float.random(in: -0.5...0.5, using: &rng) })
+        }
+        let tasks = family.sampleTasks(count: count, using: &rng)
+        var streams = (0..<count).map { testGenerator(200 + $0) }
+        let trials = TrialSampler(environment: batch, policy: policy).sample(tasks: tasks, parameters: parameters, streams: &streams)
+        return (policy, parameters, trials)
+    }
+
+    @Test("A trial's state starts at zero and carries across its episodes; the inputs mark each new episode")
+    func trialsCarryTheStateAcrossEpisodes() throws {
+        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 3)
+        let f = policy.featureSize, o = policy.observationSize
+        for trial in trials {
+            #expect(trial.length == 60)
+            #expect(trial.episodeCount == 4)
+            #expect(trial.episodeReturns.count == 4)
+            // The flag is 1 exactly at steps 15, 30, 45; the previous reward and action are the step before's.
+            for t in 0..<trial.length {
+                let row = Array(trial.features[(t * f)..<((t + 1) * f)])
+                #expect(row[f - 1] == ((t > 0 && t % 15 == 0) ? 1 : 0), "new-episode flag at step \(t)")
+                #expect(row[f - 2] == (t == 0 ? 0 : trial.rewards[t - 1]), "previous reward at step \(t)")
+                let oneHot = Array(row[o..<(o + 5)])
+                #expect(oneHot == (t == 0 ? [0, 0, 0, 0, 0] : (0..<5).map { $0 == Int(trial.actions[t - 1]) ? 1 : 0 }))
+                #expect(Int(trial.episodes[t]) == t / 15)
+            }
+            // Episode 2 starts where the trial started: the agent is back at (0, 0).
+            #expect(Array(trial.features[(15 * f)..<(15 * f + o)]) == Array(trial.features[0..<o]))
+        }
+        // The values recorded while sampling are those of one unbroken pass from h₀ = 0 …
+        let trial = trials[0]
+        let cell = policy.cell
+        let weights = GRUCell.Weights(parameters[0..<4])
+        let trace = cell.forward(trial.features, steps: trial.length, batch: 1, weights: weights)
+        let (_, values) = trace.hidden.withUnsafeBufferPointer {
+            policy.heads(UnsafeBufferPointer(rebasing: $0[policy.hiddenSize...]), rows: trial.length, parameters: parameters)
+        }
+        for t in 0..<trial.length { #expect(abs(values[t] - trial.values[t]) < 1e-4, "value at step \(t)") }
+        // … and not of a pass that forgets at each episode.
+        let second = Array(trial.features[(15 * f)...])
+        let restarted = cell.forward(second, steps: trial.length - 15, batch: 1, weights: weights)
+        let (_, forgetful) = restarted.hidden.withUnsafeBufferPointer {
+            policy.heads(UnsafeBufferPointer(rebasing: $0[policy.hiddenSize...]), rows: 1, parameters: parameters)
+        }
+        #expect(abs(forgetful[0] - trial.values[15]) > 1e-4)
+    }
+
+    @Test("GAE runs across the episodes of a trial and stops at its end")
+    func advantagesRunAcrossEpisodeBoundaries() {
+        let rewards: [Float] = [1, 0, 2], values: [Float] = [0.5, 0.25, 1]
+        let (gamma, lambda) = (0.9, 0.8)
+        let (advantages, returns) = trialAdvantages(rewards: rewards, values: values, discount: gamma, lambda: lambda)
+        let d2 = 2 - 1.0, d1 = 0 + gamma * 1 - 0.25, d0 = 1 + gamma * 0.25 - 0.5
+        let a2 = d2, a1 = d1 + gamma * lambda * a2, a0 = d0 + gamma * lambda * a1
+        #expect(abs(Double(advantages[2]) - a2) < 1e-6)
+        #expect(abs(Double(advantages[1]) - a1) < 1e-6)
+        #expect(abs(Double(advantages[0]) - a0) < 1e-6)
+        #expect(abs(Double(returns[0]) - (a0 + 0.5)) < 1e-6)
+    }
+
+    /// RL²'s loss and gradient at parameters moved away from the sampling ones (ratios ≠ 1, some clipped).
+    static func checkObjective(policy: RecurrentPolicy, sampled: [Tensor<Float>], trials: [Trial]) {
+        var estimates = trials.map { trialAdvantages(rewards: $0.rewards, values: $0.values, discount: 0.95, lambda: 0.9) }
+        for i in estimates.indices { estimates[i].advantages = estimates[i].advantages.map { $0 / 3 } }
+        let sequences = TrialSequences<Double>(trials, indices: Array(trials.indices)[...], advantages: estimates.map(\.advantages),
+                                               returns: estimates.map(\.returns))
+        var rng = testGenerator(173)
+        let point = sampled.map { t in
+            Tensor<Double>(shape: t.shape, scalars: t.scalars.map { Double($0) + Double.random(in: -0.15...0.15, using: &rng) })
+        }
+        let objective = RL2Objective(policy: policy, clip: 0.2, valueCoefficient: 0.5, entropyCoefficient: 0.05)
+        let weight = 1 / Double(sequences.stepCount)
+        let (_, gradients, totals) = objective.lossAndGradient(sequences, parameters: point, weight: weight)
+        #expect(totals.clipped > 0, "some ratios must be clipped for the check to cover the clip")
+        #expect(totals.clipped < Double(sequences.stepCount))
+        var worst = 0.0
+        for (i, tensor) in point.enumerated() {
+            for e in 0..<tensor.count {
+                let numerical = centralDifference { d in
+                    var p = point
+                    var s = p[i].scalars
+                    s[e] += d
+                    p[i] = Tensor(shape: tensor.shape, scalars: s)
+                    return objective.lossAndGradient(sequences, parameters: p, weight: weight).loss
+                }
+                let a = gradients[i][e]
+                worst = max(worst, abs(a - numerical) / (1e-7 + 1e-5 * max(abs(a), abs(numerical))))
+                #expect(agree(a, numerical), "\(policy.parameterNames[i])[\(e)]: analytic \(a), numerical \(numerical)")
+            }
+        }
+        #expect(worst <= 1)
+    }
+
+    @Test("RL²'s PPO gradient (categorical head) matches central differences through the heads and time")
+    func categoricalObjectiveGradient() throws {
+        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 2, hiddenSize: 4)
+        Self.checkObjective(policy: policy, sampled: parameters, trials: trials)
+    }
+
+    @Test("RL²'s PPO gradient (Gaussian head, log σ included) matches central differences")
+    func gaussianObjectiveGradient() throws {
+        let spec = try EnvironmentSpec.load("navigation")
+        let family = try #require(spec.family.base as? PointRobotFamily)
+        let batch = family.makeBatch(count: 2, autoreset: .disabled)
+        let policy = RecurrentPolicy.forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: 4)
+        var rng = testGenerator(174)
+        let parameters = policy.initialParameters(as: Float.self, using: &rng).map { t in
+            Tensor(shape: t.shape, scalars: t.scalars.map { $0 + Float.random(in: -0.3...0.3, using: &rng) })
+        }
+        let tasks = family.sampleTasks(count: 2, using: &rng)
+        var streams = [testGenerator(210), testGenerator(211)]
+        let trials = TrialSampler(environment: batch, policy: policy).sample(tasks: tasks, parameters: parameters, streams: &streams)
+        // Short trials keep the check quick: the first 12 steps of each.
+        let cut = trials.map { trial -> Trial in trial.prefix(12) }
+        Self.checkObjective(policy: policy, sampled: parameters, trials: cut)
+    }
+}
