@@ -101,6 +101,12 @@ extension AdaptationRecording {
         checkpoint: Checkpoint, taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
         let manifest = checkpoint.manifest
+        guard manifest.policy != nil else {
+            throw RunError.invalidConfiguration(key: "algorithm", reason: """
+                \(manifest.configuration.algorithm) adapts within a trial; watching and rendering its trials is not available \
+                yet — `metarl eval` reports its episodes
+                """)
+        }
         return try record(
             specName: manifest.specName, family: manifest.family, learner: try checkpoint.learner(path: Checkpoint.parametersFile),
             parameters: checkpoint.parameters,

@@ -20,16 +20,63 @@ public struct Checkpoint: Sendable {
         /// The environment spec's name and the family it resolved to.
         public var specName: String
         public var family: AnyEnvironmentFamily
-        public var policy: Policy
+        /// The MLP policy of a gradient-based learner …
+        public var policy: Policy?
+        /// … or the recurrent policy of a memory-based one.
+        public var recurrentPolicy: RecurrentPolicy?
         public var randomStreams = "derived from (seed, purpose, iteration); nothing to restore"
 
         public init(iteration: Int, configuration: TrainingConfiguration, specName: String,
-                    family: AnyEnvironmentFamily, policy: Policy) {
+                    family: AnyEnvironmentFamily, policy: PolicyDescription) {
             self.iteration = iteration
             self.configuration = configuration
             self.specName = specName
             self.family = family
-            self.policy = policy
+            switch policy {
+            case .feedForward(let p): self.policy = p
+            case .recurrent(let p): recurrentPolicy = p
+            }
+        }
+
+        public var policyDescription: PolicyDescription {
+            if let recurrentPolicy { return .recurrent(recurrentPolicy) }
+            guard let policy else { preconditionFailure("a manifest without a policy; load() refuses those") }
+            return .feedForward(policy)
+        }
+    }
+
+    /// The policy a checkpoint holds the parameters of.
+    public enum PolicyDescription: Sendable, Equatable {
+        case feedForward(Policy)
+        case recurrent(RecurrentPolicy)
+
+        public var parameterNames: [String] {
+            switch self {
+            case .feedForward(let p): p.parameterNames
+            case .recurrent(let p): p.parameterNames
+            }
+        }
+
+        public var parameterShapes: [[Int]] {
+            switch self {
+            case .feedForward(let p): p.parameterShapes
+            case .recurrent(let p): p.parameterShapes
+            }
+        }
+
+        /// In a few words, for messages.
+        public var summary: String {
+            switch self {
+            case .feedForward(let p): p.network.summary
+            case .recurrent(let p): "GRU \(p.hiddenSize) (\(p.isDiscrete ? "categorical" : "Gaussian") head)"
+            }
+        }
+
+        public func initialParameters(using rng: inout SplitMix64) -> [Tensor<Float>] {
+            switch self {
+            case .feedForward(let p): p.initialParameters(as: Float.self, using: &rng)
+            case .recurrent(let p): p.initialParameters(as: Float.self, using: &rng)
+            }
         }
     }
 
@@ -46,8 +93,24 @@ public struct Checkpoint: Sendable {
 
     /// The learner of the run, with its saved state: what evaluation adapts with.
     /// - Throws: `RunError` when the saved state does not fit the learner.
+    /// - Precondition: the run's learner is gradient-based (its manifest has an MLP `policy`).
     public func learner(path: String) throws -> any MetaLearner {
-        var learner = manifest.configuration.makeLearner(policy: manifest.policy)
+        guard let policy = manifest.policy else { preconditionFailure("\(manifest.configuration.algorithm) adapts in memory; use trialLearner") }
+        var learner = manifest.configuration.makeLearner(policy: policy)
+        do {
+            try learner.restore(learnerState)
+        } catch let error as LearnerStateError {
+            throw RunError.incompatibleCheckpoint(path: path, reason: error.description)
+        }
+        return learner
+    }
+
+    /// The memory-based learner of the run (RL²), with its saved state.
+    /// - Throws: `RunError` when the saved state does not fit the learner.
+    /// - Precondition: the manifest has a `recurrentPolicy`.
+    public func trialLearner(path: String) throws -> any TrialMetaLearner {
+        guard let policy = manifest.recurrentPolicy else { preconditionFailure("\(manifest.configuration.algorithm) adapts by gradient steps; use learner") }
+        var learner = manifest.configuration.makeTrialLearner(policy: policy)
         do {
             try learner.restore(learnerState)
         } catch let error as LearnerStateError {
@@ -59,15 +122,13 @@ public struct Checkpoint: Sendable {
     public static let parametersFile = "checkpoint.safetensors"
     public static let manifestFile = "checkpoint.json"
 
-    /// Names of the parameters in the safetensors file, in the policy's order.
-    static func parameterNames(for policy: Policy) -> [String] { policy.parameterNames }
 
     /// Writes both files atomically, parameters first. The parameters file carries a copy of the
     /// manifest in its metadata, so it is a whole checkpoint by itself: a process killed between
     /// the two renames leaves a newer parameters file beside an older manifest, and `load` then
     /// takes the newer one, whole, rather than a mix of the two.
     public func save(in directory: URL) throws {
-        let names = Self.parameterNames(for: manifest.policy)
+        let names = manifest.policyDescription.parameterNames
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys]
         let embedded = String(decoding: try compact.encode(manifest), as: UTF8.self)
@@ -120,14 +181,15 @@ public struct Checkpoint: Sendable {
         guard metadata["iteration"] == "\(manifest.iteration)" else {
             throw RunError.corruptFile(path: parametersURL.path, reason: "holds iteration \(metadata["iteration"] ?? "?"), the manifest says \(manifest.iteration)")
         }
-        let names = parameterNames(for: manifest.policy)
+        let policy = manifest.policyDescription
+        let names = policy.parameterNames
         var parameters: [Tensor<Float>] = []
-        for (name, shape) in zip(names, manifest.policy.parameterShapes) {
+        for (name, shape) in zip(names, policy.parameterShapes) {
             guard let tensor = tensors[name] else {
-                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "missing tensor \(name) for the policy \(manifest.policy.network.summary)")
+                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "missing tensor \(name) for the policy \(policy.summary)")
             }
             guard tensor.shape == shape else {
-                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "tensor \(name) has shape \(tensor.shape), the policy \(manifest.policy.network.summary) needs \(shape)")
+                throw RunError.incompatibleCheckpoint(path: parametersURL.path, reason: "tensor \(name) has shape \(tensor.shape), the policy \(policy.summary) needs \(shape)")
             }
             parameters.append(tensor)
         }
@@ -145,6 +207,10 @@ public struct Checkpoint: Sendable {
         }
         guard manifest.format == "metarl-checkpoint", manifest.version == 1 else {
             throw RunError.corruptFile(path: path, reason: "format \(manifest.format) version \(manifest.version) is not supported")
+        }
+        guard (manifest.policy == nil) != (manifest.recurrentPolicy == nil),
+              manifest.configuration.adaptsInMemory == (manifest.recurrentPolicy != nil) else {
+            throw RunError.corruptFile(path: path, reason: "the manifest needs the policy its learner \(manifest.configuration.algorithm) trains (`policy` or `recurrentPolicy`)")
         }
         return manifest
     }

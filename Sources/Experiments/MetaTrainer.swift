@@ -35,20 +35,69 @@ extension IterationReport {
 public struct MetaTrainer: Sendable {
     public let configuration: TrainingConfiguration
     public let family: AnyEnvironmentFamily
-    public private(set) var learner: any MetaLearner
-    public let sampler: FamilySampler
+    /// The learner and its sampler, of either kind.
+    public private(set) var engine: Engine
     public private(set) var parameters: [Tensor<Float>]
     /// Meta-iterations completed.
     public private(set) var iteration: Int
 
+    /// How the learner adapts, with the sampler that serves it: inner gradient steps on episodes,
+    /// or a recurrent state over the episodes of a trial.
+    public enum Engine: Sendable {
+        case gradient(any MetaLearner, FamilySampler)
+        case memory(any TrialMetaLearner, TrialFamilySampler)
+
+        /// The columns the learner's update reports.
+        public var metricColumns: [String] {
+            switch self {
+            case .gradient(let learner, _): learner.metricColumns
+            case .memory(let learner, _): learner.metricColumns
+            }
+        }
+
+        /// What the checkpoint saves beside the parameters.
+        public var state: [StateTensor] {
+            switch self {
+            case .gradient(let learner, _): learner.state
+            case .memory(let learner, _): learner.state
+            }
+        }
+
+        /// The policy's layout, as the checkpoint records it.
+        public var policyDescription: Checkpoint.PolicyDescription {
+            switch self {
+            case .gradient(let learner, _): .feedForward(learner.policy)
+            case .memory(let learner, _): .recurrent(learner.policy)
+            }
+        }
+
+        mutating func restore(_ state: [StateTensor]) throws {
+            switch self {
+            case .gradient(var learner, let sampler):
+                try learner.restore(state)
+                self = .gradient(learner, sampler)
+            case .memory(var learner, let sampler):
+                try learner.restore(state)
+                self = .memory(learner, sampler)
+            }
+        }
+    }
+
     public init(configuration: TrainingConfiguration, family: AnyEnvironmentFamily) {
         self.configuration = configuration
         self.family = family
-        let policy = FamilySampler.policy(for: family, hidden: configuration.hidden, activation: configuration.activation)
-        learner = configuration.makeLearner(policy: policy)
-        sampler = FamilySampler(family: family, policy: policy, episodes: configuration.fastBatchSize)
         var rng = RandomStream.derive(seed: configuration.seed, purpose: .parameterInitialisation)
-        parameters = policy.initialParameters(as: Float.self, using: &rng)
+        if configuration.adaptsInMemory {
+            let policy = TrialFamilySampler.policy(for: family, hiddenSize: configuration.rl2.hiddenSize)
+            engine = .memory(configuration.makeTrialLearner(policy: policy),
+                             TrialFamilySampler(family: family, policy: policy, trialsPerBatch: configuration.rl2.trialsPerBatch))
+            parameters = policy.initialParameters(as: Float.self, using: &rng)
+        } else {
+            let policy = FamilySampler.policy(for: family, hidden: configuration.hidden, activation: configuration.activation)
+            engine = .gradient(configuration.makeLearner(policy: policy),
+                               FamilySampler(family: family, policy: policy, episodes: configuration.fastBatchSize))
+            parameters = policy.initialParameters(as: Float.self, using: &rng)
+        }
         iteration = 0
     }
 
@@ -57,18 +106,18 @@ public struct MetaTrainer: Sendable {
     public init(configuration: TrainingConfiguration, family: AnyEnvironmentFamily, parameters: [Tensor<Float>],
                 learnerState: [StateTensor], iteration: Int) throws {
         self.init(configuration: configuration, family: family)
-        precondition(parameters.map(\.shape) == learner.policy.parameterShapes,
-                     "saved parameters \(parameters.map(\.shape)) do not fit the policy \(learner.policy.parameterShapes)")
-        try learner.restore(learnerState)
+        precondition(parameters.map(\.shape) == self.parameters.map(\.shape),
+                     "saved parameters \(parameters.map(\.shape)) do not fit the policy \(self.parameters.map(\.shape))")
+        try engine.restore(learnerState)
         self.parameters = parameters
         self.iteration = iteration
     }
 
     /// The columns of this run's `progress.csv`.
-    public var progressColumns: [String] { ProgressLog.columns(learnerMetrics: learner.metricColumns) }
+    public var progressColumns: [String] { ProgressLog.columns(learnerMetrics: engine.metricColumns) }
 
-    /// The policy the learner trains.
-    public var policy: Policy { learner.policy }
+    /// The gradient-based learner, or nil for a memory-based one.
+    public var learner: (any MetaLearner)? { if case .gradient(let learner, _) = engine { learner } else { nil } }
 
     /// Runs the next meta-iteration; on any error the parameters and the iteration count stay as
     /// they were.
@@ -90,25 +139,49 @@ public struct MetaTrainer: Sendable {
         let theta = parameters
         // Only a checkpoint written by hand can hold these (updates are checked before they are kept).
         for tensor in theta { try NonFiniteValueError.check(tensor.scalars, "the policy's parameters") }
-        let rollouts = try sampler.collectMetaBatch(learner: learner, parameters: theta, seed: configuration.seed,
-                                                    iteration: iteration, count: configuration.metaBatchSize,
-                                                    threads: configuration.threads)
-        let sampled = clock.now
-        var learner = self.learner
-        let (updated, metrics) = try learner.update(theta, rollouts: rollouts, threads: configuration.threads)
-        self.learner = learner
-        parameters = updated
-        self.iteration += 1
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
-        return IterationReport(
-            iteration: self.iteration,
-            returnBefore: mean(rollouts.map { mean(($0.train.first ?? $0.valid).episodes.episodeReturns) }),
-            returnAfter: mean(rollouts.map { mean($0.valid.episodes.episodeReturns) }),
-            metrics: metrics,
-            secondsSampling: (sampled - start).inSeconds,
-            secondsTotal: (clock.now - start).inSeconds,
-            environmentSteps: rollouts.reduce(0) { total, rollout in
-                total + rollout.valid.episodes.stepCount + rollout.train.reduce(0) { $0 + $1.episodes.stepCount }
-            })
+        let report: IterationReport
+        switch engine {
+        case .gradient(var learner, let sampler):
+            let rollouts = try sampler.collectMetaBatch(learner: learner, parameters: theta, seed: configuration.seed,
+                                                        iteration: iteration, count: configuration.metaBatchSize,
+                                                        threads: configuration.threads)
+            let sampled = clock.now
+            let (updated, metrics) = try learner.update(theta, rollouts: rollouts, threads: configuration.threads)
+            engine = .gradient(learner, sampler)
+            parameters = updated
+            report = IterationReport(
+                iteration: iteration + 1,
+                returnBefore: mean(rollouts.map { mean(($0.train.first ?? $0.valid).episodes.episodeReturns) }),
+                returnAfter: mean(rollouts.map { mean($0.valid.episodes.episodeReturns) }),
+                metrics: metrics,
+                secondsSampling: (sampled - start).inSeconds,
+                secondsTotal: (clock.now - start).inSeconds,
+                environmentSteps: rollouts.reduce(0) { total, rollout in
+                    total + rollout.valid.episodes.stepCount + rollout.train.reduce(0) { $0 + $1.episodes.stepCount }
+                })
+        case .memory(var learner, let sampler):
+            let trials = sampler.collectMetaBatch(parameters: theta, seed: configuration.seed, iteration: iteration,
+                                                  count: configuration.metaBatchSize, threads: configuration.threads)
+            for trial in trials {
+                try NonFiniteValueError.check(trial.rewards, "the rewards")
+                try NonFiniteValueError.check(trial.features, "the observations")
+            }
+            let sampled = clock.now
+            let (updated, metrics) = try learner.update(theta, trials: trials, threads: configuration.threads)
+            engine = .memory(learner, sampler)
+            parameters = updated
+            // Before and after adaptation, for a trial: its first episode and its last.
+            report = IterationReport(
+                iteration: iteration + 1,
+                returnBefore: mean(trials.map { $0.episodeReturns.first ?? 0 }),
+                returnAfter: mean(trials.map { $0.episodeReturns.last ?? 0 }),
+                metrics: metrics,
+                secondsSampling: (sampled - start).inSeconds,
+                secondsTotal: (clock.now - start).inSeconds,
+                environmentSteps: trials.reduce(0) { $0 + $1.length })
+        }
+        iteration += 1
+        return report
     }
 }

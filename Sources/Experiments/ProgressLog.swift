@@ -1,8 +1,9 @@
 import Foundation
 
 /// `progress.csv`: one row per meta-iteration, with a header of namespaced metric names (the
-/// rllab/garage habit). The whole file is rewritten atomically after each row, so a crash never
-/// leaves a torn line; it is small (a few hundred rows).
+/// rllab/garage habit). Rows are kept in memory and the whole file is rewritten atomically with
+/// each checkpoint (`save`), so a crash never leaves a torn line and the file never runs ahead of
+/// the checkpoint.
 public struct ProgressLog: Sendable {
     public static let fileName = "progress.csv"
 
@@ -43,7 +44,8 @@ public struct ProgressLog: Sendable {
         rows = lines.filter { line in Int(line.prefix { $0 != "," }).map { $0 <= iteration } ?? false }
     }
 
-    public mutating func append(_ report: IterationReport) throws {
+    /// Adds the row of `report`; `save` writes it.
+    public mutating func append(_ report: IterationReport) {
         var values: [String: String] = [
             "iteration": "\(report.iteration)", "returns/before": "\(report.returnBefore)", "returns/after": "\(report.returnAfter)",
             "time/sampling": "\(report.secondsSampling)", "time/iteration": "\(report.secondsTotal)",
@@ -54,6 +56,13 @@ public struct ProgressLog: Sendable {
                 ? "\(Int(metric.value))" : "\(metric.value)"
         }
         rows.append(columns.map { values[$0] ?? "" }.joined(separator: ","))
+    }
+
+    /// Adds a row as written (another log's last).
+    mutating func append(row: String) { rows.append(row) }
+
+    /// Writes the header and every row, atomically.
+    public func save() throws {
         try AtomicFile.write(([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n", to: url)
     }
 }

@@ -15,9 +15,20 @@ extension TrainingConfiguration {
     /// buffers). Observations count three times: as sampled, as the baseline's features and as the
     /// network's input. `metarl bench train --json` prints the estimate beside the measured peak
     /// (`estimated_memory_mb`, `peak_rss_mb`).
+    ///
+    /// RL² keeps each trial's GRU inputs and per-step values, and during a minibatch's gradient
+    /// the GRU's gates and states of its trials (`trialsPerBatch` at a time per thread).
     public func estimatedMemory(for family: AnyEnvironmentFamily) -> (bytes: Double, parameters: Double, episodes: Double) {
-        let policy = FamilySampler.policy(for: family, hidden: hidden, activation: activation)
         let horizon = FamilySampler.horizon(of: family)
+        if adaptsInMemory {
+            let policy = TrialFamilySampler.policy(for: family, hiddenSize: rl2.hiddenSize)
+            let parameterCount = policy.parameterShapes.reduce(0.0) { $0 + Double($1.reduce(1, *)) }
+            let parameterBytes = parameterCount * 4 * Double(8 + threads * 2)
+            let trialBytes = Double(metaBatchSize) * Double(horizon) * Double(policy.featureSize + policy.actionSize + 6) * 4
+            let gradientBytes = Double(threads * rl2.trialsPerBatch * horizon) * Double(12 * rl2.hiddenSize + 2 * policy.featureSize) * 4
+            return (Self.processBaseBytes + parameterBytes + trialBytes + gradientBytes, parameterBytes, trialBytes + gradientBytes)
+        }
+        let policy = FamilySampler.policy(for: family, hidden: hidden, activation: activation)
         let floatBytes = 4.0
         let parameterCount = policy.parameterShapes.reduce(0.0) { $0 + Double($1.reduce(1, *)) }
         let parameterBytes = parameterCount * floatBytes * Double(metaBatchSize + 8)
@@ -38,8 +49,10 @@ extension TrainingConfiguration {
                             available: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws {
         let need = estimatedMemory(for: family)
         guard need.bytes > available else { return }
-        let key = need.parameters > need.episodes ? "hidden" : "meta-batch-size"
-        let cause = need.parameters > need.episodes
+        let key = need.parameters > need.episodes ? (adaptsInMemory ? "rl2-hidden" : "hidden") : "meta-batch-size"
+        let cause = adaptsInMemory
+            ? "\(metaBatchSize) trials of the spec's horizon with a GRU of \(rl2.hiddenSize)"
+            : need.parameters > need.episodes
             ? "a policy of hidden widths \(hidden.map(String.init).joined(separator: ",")) kept for \(metaBatchSize) tasks"
             : "\(metaBatchSize) tasks × \(fastBatchSize) episodes × \(makeLearner(policy: FamilySampler.policy(for: family, hidden: hidden, activation: activation)).trainingInnerSteps + 1) batches of the spec's horizon"
         throw RunError.invalidConfiguration(key: key, reason: String(

@@ -33,6 +33,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var metaSGD = MetaSGD.Settings()
     public var cavia = CAVIA.Settings()
     public var reptile = Reptile.Settings()
+    /// RL²-PPO's settings (`[rl2]`); RL² samples `metaBatchSize` trials per iteration, each on
+    /// its own task.
+    public var rl2 = RL2.Settings()
 
     // MARK: Policy
     /// Hidden-layer widths of the Gaussian MLP policy ([64, 64]).
@@ -67,6 +70,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         metaSGD = try c.decodeIfPresent(MetaSGD.Settings.self, forKey: .metaSGD) ?? d.metaSGD
         cavia = try c.decodeIfPresent(CAVIA.Settings.self, forKey: .cavia) ?? d.cavia
         reptile = try c.decodeIfPresent(Reptile.Settings.self, forKey: .reptile) ?? d.reptile
+        rl2 = try c.decodeIfPresent(RL2.Settings.self, forKey: .rl2) ?? d.rl2
         hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? d.hidden
         activation = try c.decodeIfPresent(MLP.Activation.self, forKey: .activation) ?? d.activation
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
@@ -88,6 +92,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         s.metaSGD = metaSGD
         s.cavia = cavia
         s.reptile = reptile
+        s.rl2 = rl2
         return s
     }
 
@@ -98,5 +103,16 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         guard let entry = MetaLearners.named(algorithm) else { preconditionFailure("unknown algorithm \(algorithm); validate first") }
         var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
         return entry.make(policy, learnerSettings, &rng)
+    }
+
+    /// Whether `algorithm` adapts in a recurrent state (RL²) rather than by gradient steps.
+    public var adaptsInMemory: Bool { MetaLearners.named(algorithm)?.adaptsInMemory ?? false }
+
+    /// A fresh memory-based learner of `algorithm` for `policy`.
+    /// - Precondition: the configuration is valid and `adaptsInMemory`.
+    public func makeTrialLearner(policy: RecurrentPolicy) -> any TrialMetaLearner {
+        guard let entry = MetaLearners.named(algorithm) else { preconditionFailure("unknown algorithm \(algorithm); validate first") }
+        var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
+        return entry.makeMemory(policy, learnerSettings, &rng)
     }
 }

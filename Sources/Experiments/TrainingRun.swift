@@ -10,6 +10,41 @@ import TOMLKit
 /// (`RunLock`) from `start` or `resume` until `run` returns, so no second command writes there
 /// meanwhile.
 public struct TrainingRun {
+    /// The last completed iteration not yet on disk, for a signal handler to save before the
+    /// process ends. Used under the run's `writes` lock only.
+    public final class PendingSave: @unchecked Sendable {
+        /// A copy of the run's log, kept row for row (sharing the run's rows would copy them all
+        /// at each append), and the checkpoint of the iteration held.
+        private var log: ProgressLog?
+        private var held: (checkpoint: Checkpoint, directory: URL)?
+        /// The last iteration on disk.
+        public private(set) var savedIteration: Int
+
+        public init(iteration: Int) { savedIteration = iteration }
+
+        func hold(log runLog: ProgressLog, checkpoint: Checkpoint, directory: URL) {
+            if log == nil || log!.rows.count > runLog.rows.count {
+                log = runLog
+            } else {
+                while log!.rows.count < runLog.rows.count { log!.append(row: runLog.rows[log!.rows.count]) }
+            }
+            held = (checkpoint, directory)
+        }
+
+        func clear(savedIteration: Int) {
+            held = nil
+            self.savedIteration = savedIteration
+        }
+
+        /// Writes what is held. Call with the run's `writes` lock held.
+        public func save() throws {
+            guard let held, let log else { return }
+            try log.save()
+            try held.checkpoint.save(in: held.directory)
+            clear(savedIteration: held.checkpoint.manifest.iteration)
+        }
+    }
+
     public let directory: URL
     public let spec: EnvironmentSpec
     public private(set) var trainer: MetaTrainer
@@ -100,27 +135,56 @@ public struct TrainingRun {
                            lock: lock)
     }
 
-    /// Runs the remaining iterations, logging and checkpointing after each; `report` sees every
-    /// iteration's figures (the terminal progress bar). `writes` is held while an iteration's files
-    /// are written, so that whoever else takes it (a signal handler) never sees half of them.
+    /// Runs the remaining iterations, logging each and checkpointing when `saveInterval` has
+    /// passed since the last save, and after the last iteration; `report` sees every iteration's
+    /// figures (the terminal progress bar). An iteration of MAML on navigation takes longer than
+    /// the interval, so it is saved after every iteration; RL²'s take milliseconds, and three
+    /// flushed files per iteration would halve its speed.
+    ///
+    /// `pending` always holds the last completed iteration not yet saved (taken under `writes`),
+    /// so that whoever takes `writes` (a signal handler) can save it: no completed iteration is lost.
     /// - Throws: whatever stops an iteration (`NonFiniteValueError` among them); the files then
     ///   hold the last completed iteration.
-    public mutating func run(writes: NSLock? = nil, report: (IterationReport) -> Void = { _ in }) throws {
+    public mutating func run(writes: NSLock? = nil, saveInterval: Duration = .seconds(1), pending: PendingSave? = nil,
+                             report: (IterationReport) -> Void = { _ in }) throws {
         defer { lock.unlock() }
-        while trainer.iteration < trainer.configuration.iterations {
-            let result = try trainer.runIteration()
+        let clock = ContinuousClock()
+        var lastSave: ContinuousClock.Instant?   // the first iteration is saved at once
+        var unsaved = false
+        func save() throws {
             writes?.lock()
             defer { writes?.unlock() }
-            try log.append(result)
+            try log.save()
             try checkpoint().save(in: directory)
-            report(result)
+            pending?.clear(savedIteration: trainer.iteration)
+            unsaved = false
+            lastSave = clock.now
+        }
+        do {
+            while trainer.iteration < trainer.configuration.iterations {
+                let result = try trainer.runIteration()
+                log.append(result)
+                unsaved = true
+                if trainer.iteration == trainer.configuration.iterations || lastSave.map({ clock.now - $0 >= saveInterval }) ?? true {
+                    try save()
+                } else if let pending {
+                    writes?.lock()
+                    pending.hold(log: log, checkpoint: checkpoint(), directory: directory)
+                    writes?.unlock()
+                }
+                report(result)
+            }
+        } catch {
+            // The iterations completed before the failure are kept.
+            if unsaved { try? save() }
+            throw error
         }
     }
 
     public func checkpoint() -> Checkpoint {
         Checkpoint(manifest: .init(iteration: trainer.iteration, configuration: trainer.configuration, specName: spec.name,
-                                   family: trainer.family, policy: trainer.policy),
-                   parameters: trainer.parameters, learnerState: trainer.learner.state)
+                                   family: trainer.family, policy: trainer.engine.policyDescription),
+                   parameters: trainer.parameters, learnerState: trainer.engine.state)
     }
 }
 
@@ -186,6 +250,35 @@ extension TrainingConfiguration {
         try require(cavia.contextStepSize, "context-lr", in: 0...1e6, "must lie in [0, 10⁶] (0: fast-lr)")
         try require(reptile.stepSize, "reptile-step", in: 0...1e6, open: true, "must be positive and at most 10⁶")
         try require(reptile.innerSteps, "reptile-steps", in: 1...1000, "must lie in 1…1000")
+        try require(rl2.hiddenSize, "rl2-hidden", in: 1...4096, "must lie in 1…4096")
+        try require(rl2.discount, "rl2-discount", in: 0...1, "must lie in [0, 1]")
+        try require(rl2.gaeLambda, "rl2-gae-lambda", in: 0...1, "must lie in [0, 1]")
+        try require(rl2.clip, "rl2-clip", in: 0...1, open: true, "must lie in (0, 1]")
+        try require(rl2.epochs, "rl2-epochs", in: 1...1000, "must lie in 1…1000")
+        try require(rl2.minibatches, "rl2-minibatches", in: 1...Self.largestCount, "must lie in 1…\(Self.largestCount)")
+        try require(rl2.valueCoefficient, "rl2-value-coefficient", in: 0...1e6, "must lie in [0, 10⁶]")
+        try require(rl2.entropyCoefficient, "rl2-entropy", in: 0...1e6, "must lie in [0, 10⁶]")
+        try require(rl2.learningRate, "rl2-lr", in: 0...1e6, open: true, "must be positive and at most 10⁶")
+        try require(rl2.maxGradientNorm, "rl2-max-grad-norm", in: 0...1e12, open: true, "must be positive")
+        try require(rl2.trialsPerBatch, "rl2-trials-per-batch", in: 1...100_000, "must lie in 1…100000")
+        if adaptsInMemory {
+            // RL² adapts within a trial: the inner loop's settings would do nothing.
+            let defaults = TrainingConfiguration()
+            let gradientSettings: [(String, Bool)] = [
+                ("fast-batch-size", fastBatchSize != defaults.fastBatchSize),
+                ("inner-steps", maml.innerSteps != defaults.maml.innerSteps),
+                ("fast-lr", maml.innerStepSize != defaults.maml.innerStepSize),
+                ("halve-step", maml.halvesStepAfterFirst != defaults.maml.halvesStepAfterFirst),
+                ("outer-loss", maml.outerLoss != defaults.maml.outerLoss),
+                ("first-order", maml.firstOrder != defaults.maml.firstOrder),
+                ("estimator", maml.innerObjective != defaults.maml.innerObjective),
+                ("hidden", hidden != defaults.hidden),
+            ]
+            if let (key, _) = gradientSettings.first(where: \.1) {
+                let hint = key == "hidden" ? " (the GRU's width is --rl2-hidden)" : key == "fast-batch-size" ? " (RL² samples --meta-batch-size trials, one per task)" : ""
+                throw fail(key, "\(algorithm) adapts within a trial, not by gradient steps, so this setting would do nothing\(hint)")
+            }
+        }
         if algorithm == "reptile", maml.innerSteps != MAMLTRPO.Hyperparameters().innerSteps {
             throw fail("inner-steps", "reptile takes its inner steps from --reptile-steps (reptile.innerSteps, default 3)")
         }

@@ -14,6 +14,13 @@ public struct AdaptationEvaluation: Sendable {
         /// Each task's mean episode return.
         public var taskReturns: [Double]
 
+        public init(step: Int, meanReturn: Double, standardError: Double, taskReturns: [Double]) {
+            self.step = step
+            self.meanReturn = meanReturn
+            self.standardError = standardError
+            self.taskReturns = taskReturns
+        }
+
         enum CodingKeys: String, CodingKey {
             case step
             case meanReturn = "mean_return"

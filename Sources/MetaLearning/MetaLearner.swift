@@ -77,8 +77,27 @@ public struct MetaLearnerSettings: Sendable, Equatable {
     public var metaSGD = MetaSGD.Settings()
     public var cavia = CAVIA.Settings()
     public var reptile = Reptile.Settings()
+    public var rl2 = RL2.Settings()
 
     public init() {}
+}
+
+/// A memory-based meta-learner: it adapts within a trial, in a recurrent policy's state, rather
+/// than by gradient steps; its meta-update learns from whole trials. Training, evaluation and
+/// checkpoints reach it through `MetaLearnerEntry.Builder.memory`.
+public protocol TrialMetaLearner: Sendable {
+    var name: String { get }
+    var policy: RecurrentPolicy { get }
+    /// One meta-update from the trials of a meta-batch, spread over `threads`.
+    /// - Throws: `NonFiniteValueError` when a loss, gradient or the updated parameters hold a
+    ///   NaN or an infinity (the parameters are then left as they were).
+    mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int) throws
+        -> (parameters: [Tensor<Float>], metrics: [Metric])
+    /// The columns `update` reports, in order.
+    var metricColumns: [String] { get }
+    /// Optimiser moments and counters that resuming exactly needs.
+    var state: [StateTensor] { get }
+    mutating func restore(_ state: [StateTensor]) throws
 }
 
 /// A learner in the registry: its name, a line for `--help`, where it comes from, and how to
@@ -94,17 +113,47 @@ public struct MetaLearnerEntry: Sendable {
     /// The outer optimisers it can take, its default first; empty for a learner with its own
     /// update (Reptile).
     public let outers: [String]
-    /// A fresh learner for `policy`; `rng` initialises meta-parameters beyond the policy's.
-    public let make: @Sendable (_ policy: Policy, _ settings: MetaLearnerSettings, _ rng: inout SplitMix64) -> any MetaLearner
+    /// How the learner is built, which also says how it adapts.
+    public let builder: Builder
+
+    /// The two kinds of meta-learner (DESIGN's "gradient-based" and "memory-based").
+    public enum Builder: Sendable {
+        /// Adapts by inner policy-gradient steps of an MLP `Policy`.
+        case gradient(@Sendable (_ policy: Policy, _ settings: MetaLearnerSettings, _ rng: inout SplitMix64) -> any MetaLearner)
+        /// Adapts in a recurrent policy's state over the episodes of a trial.
+        case memory(@Sendable (_ policy: RecurrentPolicy, _ settings: MetaLearnerSettings, _ rng: inout SplitMix64) -> any TrialMetaLearner)
+    }
 
     public init(name: String, summary: String, paper: String, metaLearned: String, outers: [String],
                 make: @escaping @Sendable (Policy, MetaLearnerSettings, inout SplitMix64) -> any MetaLearner) {
+        self.init(name: name, summary: summary, paper: paper, metaLearned: metaLearned, outers: outers, builder: .gradient(make))
+    }
+
+    public init(name: String, summary: String, paper: String, metaLearned: String, outers: [String], builder: Builder) {
         self.name = name
         self.summary = summary
         self.paper = paper
         self.metaLearned = metaLearned
         self.outers = outers
-        self.make = make
+        self.builder = builder
+    }
+
+    /// Whether the learner adapts in memory (RL²) rather than by gradient steps.
+    public var adaptsInMemory: Bool { if case .memory = builder { true } else { false } }
+
+    /// A fresh gradient-based learner for `policy`; `rng` initialises meta-parameters beyond the
+    /// policy's.
+    /// - Precondition: the learner is gradient-based (`adaptsInMemory` is false).
+    public func make(_ policy: Policy, _ settings: MetaLearnerSettings, _ rng: inout SplitMix64) -> any MetaLearner {
+        guard case .gradient(let make) = builder else { preconditionFailure("\(name) adapts in memory; build it with makeMemory") }
+        return make(policy, settings, &rng)
+    }
+
+    /// A fresh memory-based learner for `policy`.
+    /// - Precondition: the learner adapts in memory.
+    public func makeMemory(_ policy: RecurrentPolicy, _ settings: MetaLearnerSettings, _ rng: inout SplitMix64) -> any TrialMetaLearner {
+        guard case .memory(let make) = builder else { preconditionFailure("\(name) adapts by gradient steps; build it with make") }
+        return make(policy, settings, &rng)
     }
 }
 
@@ -122,6 +171,7 @@ public enum MetaLearners {
         MetaSGD.entry,
         CAVIA.entry,
         Reptile.entry,
+        RL2.entry,
     ]
 
     public static func named(_ name: String) -> MetaLearnerEntry? { all.first { $0.name == name } }

@@ -7,7 +7,7 @@ import RealModule
 /// runs PPO over the meta-batch's trials — GAE across the whole trial, the clipped surrogate, a
 /// value loss and an entropy bonus, several epochs of minibatches of whole trials, the gradient's
 /// norm clipped, Adam.
-public struct RL2: Sendable {
+public struct RL2: TrialMetaLearner {
     /// RL²-PPO's settings. Defaults are VariBAD's RL² configuration for GridNavi
     /// (`config/gridworld/args_grid_rl2.py`); garage's `RL2PPO` is noted where it differs.
     public struct Settings: Sendable, Equatable, Codable {
@@ -54,6 +54,12 @@ public struct RL2: Sendable {
         }
     }
 
+    public static let entry = MetaLearnerEntry(
+        name: "rl2", summary: "RL²: a GRU policy adapts within a trial, trained by PPO",
+        paper: "Duan et al. 2016", metaLearned: "θ (GRU, heads)", outers: [],
+        builder: .memory { policy, settings, rng in RL2(policy: policy, settings: settings.rl2, shuffleSeed: rng.next()) })
+
+    public let name = "rl2"
     public let policy: RecurrentPolicy
     public let settings: Settings
     public private(set) var optimizer: Adam<Float>
@@ -73,6 +79,7 @@ public struct RL2: Sendable {
                      entropyCoefficient: settings.entropyCoefficient)
     }
 
+    public var metricColumns: [String] { Self.metricColumns }
     public static let metricColumns = ["loss/policy", "loss/value", "entropy", "kl/approx", "clip_fraction", "grad_norm"]
 
     /// PPO on `trials` from `parameters`: advantages normalised over all steps, then `epochs`

@@ -16,8 +16,13 @@ struct EvalCommand: ParsableCommand {
             --no-halve-step), rolls out again, and so on. Prints the mean return over tasks and its \
             standard error after each number of steps. The defaults are the MAML paper's protocol.
 
+            For a memory-based learner (rl2) adaptation is the trial itself: on each task it runs \
+            --trials trials and reports the mean return of episode 1, 2, …, k of a trial (in --json, \
+            as "steps" whose "step" is the episode's index from 0, with "unit": "trial-episode").
+
             Examples:
               metarl eval runs/nav
+              metarl eval runs/gridnavi-rl2 --trials 20
               metarl eval runs/nav/checkpoint.json --steps 3 --json
               metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
               metarl eval runs/nav --random-init                  (random baseline)
@@ -35,8 +40,13 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Adaptation steps after the unadapted rollout (default 3).")
     var steps: Int?
 
-    @Option(parsing: .unconditional, help: "Episodes per task and step (40 in the MAML paper's test protocol).")
-    var episodes = 40
+    @Option(name: .customLong("episodes"), parsing: .unconditional, help: "Episodes per task and step (40 in the MAML paper's test protocol).")
+    var episodesOption: Int?
+
+    var episodes: Int { episodesOption ?? 40 }
+
+    @Option(parsing: .unconditional, help: "Trials per task for a memory-based learner (rl2; default 10).")
+    var trials: Int?
 
     @Option(parsing: .unconditional, help: """
         Sample batches of --episodes until a step's rollout holds at least this many steps (whole \
@@ -73,6 +83,7 @@ struct EvalCommand: ParsableCommand {
         try require(tasks, "--tasks", in: 1...100_000)
         if let steps { try require(steps, "--steps", in: 0...1000) }
         try require(episodes, "--episodes", in: 1...100_000)
+        if let trials { try require(trials, "--trials", in: 1...100_000) }
         if let threads { try require(threads, "--threads", in: 1...256) }
         try require(minSteps, "--min-steps", in: 0...100_000_000)
         if let sizes = try explicitStepSizes() {
@@ -99,15 +110,19 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        guard let policy = loaded.manifest.policy else { return try runTrials(loaded) }
+        if trials != nil {
+            throw CommandFailure(description: "--trials is for memory-based learners; \(loaded.manifest.configuration.algorithm) adapts by gradient steps (--steps, --episodes)")
+        }
         let manifest = loaded.manifest
         var learner = try loaded.learner(path: checkpoint)
         var parameters = loaded.parameters
         if randomInit {
-            learner = manifest.configuration.makeLearner(policy: manifest.policy)
+            learner = manifest.configuration.makeLearner(policy: policy)
             var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
-            parameters = manifest.policy.initialParameters(as: Float.self, using: &rng)
+            parameters = policy.initialParameters(as: Float.self, using: &rng)
         }
-        let sampler = FamilySampler(family: manifest.family, policy: manifest.policy, episodes: episodes)
+        let sampler = FamilySampler(family: manifest.family, policy: policy, episodes: episodes)
         var evaluation = try explicitStepSizes().map { AdaptationEvaluation(learner: learner, stepSizes: $0) }
             ?? AdaptationEvaluation(learner: learner, steps: steps ?? 3, halvesStepAfterFirst: halveStep)
         evaluation.minimumSteps = minSteps
@@ -149,6 +164,55 @@ struct EvalCommand: ParsableCommand {
             for step in results {
                 print(String(format: "  %5d   %11.2f   %10.2f", step.step, step.meanReturn, step.standardError))
             }
+        }
+    }
+
+    /// A memory-based learner's evaluation: the return of each episode of a trial.
+    private func runTrials(_ loaded: Checkpoint) throws {
+        let manifest = loaded.manifest
+        let gradientFlags: [(String, Bool)] = [("--steps", steps != nil), ("--step-sizes", stepSizes != nil),
+                                               ("--episodes", episodesOption != nil), ("--min-steps", minSteps != 0),
+                                               ("--halve-step", halveStepFlag != nil)]
+        if let (flag, _) = gradientFlags.first(where: \.1) {
+            throw CommandFailure(description: "\(flag) is for gradient-based learners; \(manifest.configuration.algorithm) adapts within a trial (--trials sets the trials per task)")
+        }
+        guard let policy = manifest.recurrentPolicy else { preconditionFailure("load() checks the manifest has a policy") }
+        _ = try loaded.trialLearner(path: checkpoint)
+        var parameters = loaded.parameters
+        if randomInit {
+            var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
+            parameters = policy.initialParameters(as: Float.self, using: &rng)
+        }
+        let trialsPerTask = trials ?? 10
+        let sampler = TrialFamilySampler(family: manifest.family, policy: policy, trialsPerBatch: manifest.configuration.rl2.trialsPerBatch)
+        let results = sampler.evaluate(parameters: parameters, taskCount: tasks, trialsPerTask: trialsPerTask, seed: seed,
+                                       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        if json {
+            struct Report: Encodable {
+                var steps: [AdaptationEvaluation.Step]
+                var unit = "trial-episode"
+                var spec: String
+                var iteration: Int
+                var tasks: Int
+                var trials: Int
+                var seed: UInt64
+                var randomInitialisation: Bool
+                enum CodingKeys: String, CodingKey {
+                    case steps, unit, spec, iteration, tasks, trials, seed
+                    case randomInitialisation = "random_initialisation"
+                }
+            }
+            try printJSON(Report(steps: results, spec: manifest.specName, iteration: manifest.iteration, tasks: tasks,
+                                 trials: trialsPerTask, seed: seed, randomInitialisation: randomInit))
+        } else {
+            let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
+            print("\(manifest.specName): \(manifest.configuration.algorithm), \(origin), \(tasks) held-out tasks, \(trialsPerTask) trials each")
+            print("  episode of the trial   mean return   std. error")
+            for step in results {
+                print(String(format: "  %20d   %11.2f   %10.2f", step.step + 1, step.meanReturn, step.standardError))
+            }
+            let total = results.reduce(0) { $0 + $1.meanReturn }
+            print("  " + String(repeating: " ", count: 15) + "trial" + String(format: "   %11.2f", total))
         }
     }
 }

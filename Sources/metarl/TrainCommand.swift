@@ -8,7 +8,8 @@ import MetaLearning
 private let settingsWithoutFlags: Set<String> = [
     "spec", "discount", "gae-lambda", "cg-iters", "cg-damping", "ls-max-steps", "ls-backtrack-ratio", "adam-beta1", "adam-beta2",
     "adam-epsilon", "promp-clip", "promp-kl-target", "promp-initial-kl-penalty", "promp-adaptive-kl-penalty", "emaml-weight",
-    "meta-sgd-initial-step-size",
+    "meta-sgd-initial-step-size", "rl2-discount", "rl2-gae-lambda", "rl2-value-coefficient", "rl2-max-grad-norm",
+    "rl2-trials-per-batch",
 ]
 
 /// The learners, one line each, for `--help`.
@@ -40,6 +41,7 @@ struct TrainCommand: ParsableCommand {
               metarl train navigation --iterations 500 --out runs/nav
               metarl train navigation --algo promp --seed 2
               metarl train gridnavi-5x5 --algo maml-trpo --outer ppo --ppo-epochs 3
+              metarl train gridnavi-5x5 --algo rl2 --meta-batch-size 64 --iterations 300
               metarl train envs/point-robot/momentum.toml --inner-steps 2 --seed 3
               metarl train --resume runs/nav --iterations 800
               metarl train --config configs/maml-paper-navigation.toml --seed 2
@@ -73,6 +75,18 @@ struct TrainCommand: ParsableCommand {
     var reptileStep: Double?
     @Option(parsing: .unconditional, help: "Reptile's inner steps per task in meta-training (default 3).")
     var reptileSteps: Int?
+    @Option(parsing: .unconditional, help: "RL²'s GRU width (default 64).")
+    var rl2Hidden: Int?
+    @Option(parsing: .unconditional, help: "RL²'s Adam learning rate (default 7e-4).")
+    var rl2Lr: Double?
+    @Option(parsing: .unconditional, help: "RL²'s PPO clip range ε (default 0.05).")
+    var rl2Clip: Double?
+    @Option(parsing: .unconditional, help: "RL²'s PPO passes over each meta-batch (default 2).")
+    var rl2Epochs: Int?
+    @Option(parsing: .unconditional, help: "RL²'s minibatches of whole trials per pass (default 4).")
+    var rl2Minibatches: Int?
+    @Option(parsing: .unconditional, help: "RL²'s entropy bonus coefficient (default 0.01).")
+    var rl2Entropy: Double?
     @Option(parsing: .unconditional, help: "Meta-iterations in total (default 500).")
     var iterations: Int?
     @Option(parsing: .unconditional, help: "Tasks per meta-iteration (default 20).")
@@ -148,7 +162,9 @@ struct TrainCommand: ParsableCommand {
         let given: [(String, Bool)] = [
             ("algorithm", algorithm != nil), ("outer", outer != nil), ("outer-lr", outerLr != nil), ("ppo-clip", ppoClip != nil),
             ("ppo-epochs", ppoEpochs != nil), ("context-size", contextSize != nil), ("context-lr", contextLr != nil),
-            ("reptile-step", reptileStep != nil), ("reptile-steps", reptileSteps != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
+            ("reptile-step", reptileStep != nil), ("reptile-steps", reptileSteps != nil), ("rl2-hidden", rl2Hidden != nil),
+            ("rl2-lr", rl2Lr != nil), ("rl2-clip", rl2Clip != nil), ("rl2-epochs", rl2Epochs != nil),
+            ("rl2-minibatches", rl2Minibatches != nil), ("rl2-entropy", rl2Entropy != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
             ("fast-batch-size", fastBatchSize != nil), ("fast-lr", fastLr != nil), ("inner-steps", innerSteps != nil),
             ("halve-step", halveStep), ("outer-loss", outerLoss != nil), ("first-order", firstOrder),
             ("estimator", estimator != nil), ("hidden", hidden != nil), ("activation", activation != nil),
@@ -174,6 +190,12 @@ struct TrainCommand: ParsableCommand {
         if let contextLr { c.cavia.contextStepSize = contextLr }
         if let reptileStep { c.reptile.stepSize = reptileStep }
         if let reptileSteps { c.reptile.innerSteps = reptileSteps }
+        if let rl2Hidden { c.rl2.hiddenSize = rl2Hidden }
+        if let rl2Lr { c.rl2.learningRate = rl2Lr }
+        if let rl2Clip { c.rl2.clip = rl2Clip }
+        if let rl2Epochs { c.rl2.epochs = rl2Epochs }
+        if let rl2Minibatches { c.rl2.minibatches = rl2Minibatches }
+        if let rl2Entropy { c.rl2.entropyCoefficient = rl2Entropy }
         if let iterations { c.iterations = iterations }
         if let metaBatchSize { c.metaBatchSize = metaBatchSize }
         if let fastBatchSize { c.fastBatchSize = fastBatchSize }
@@ -251,8 +273,7 @@ struct TrainCommand: ParsableCommand {
         interruption.install()
         progress.start(at: run.trainer.iteration, directory: run.directory.relativePath)
         do {
-            try run.run(writes: interruption.writes) { report in
-                interruption.recordCompleted(report.iteration)
+            try run.run(writes: interruption.writes, pending: interruption.pending) { report in
                 progress.update(report)
             }
         } catch let error as NonFiniteValueError {

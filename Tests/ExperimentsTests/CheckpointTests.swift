@@ -46,7 +46,7 @@ struct CheckpointTests {
         var configuration = TrainingConfiguration()
         configuration.hidden = hidden
         return Checkpoint(manifest: .init(iteration: 7, configuration: configuration, specName: "navigation",
-                                          family: AnyEnvironmentFamily(PointRobotFamily.navigation), policy: policy),
+                                          family: AnyEnvironmentFamily(PointRobotFamily.navigation), policy: .feedForward(policy)),
                           parameters: policy.initialParameters(as: Float.self, using: &rng))
     }
 
@@ -101,7 +101,7 @@ struct CheckpointTests {
         let saved = checkpoint()
         try saved.save(in: directory)
         // A parameters file of the first format (no manifest inside) must agree with checkpoint.json.
-        let names = saved.manifest.policy.parameterNames
+        let names = saved.manifest.policyDescription.parameterNames
         try Safetensors.encode(Array(zip(names, saved.parameters)).map { (name: $0.0, tensor: $0.1) },
                                metadata: ["iteration": "6", "format": "metarl-checkpoint"])
             .write(to: directory.appendingPathComponent("checkpoint.safetensors"))

@@ -62,6 +62,14 @@ struct TrainingRunTests {
         var (c3, spec) = Self.smallRun(iterations: 3, threads: 1)
         c3.algorithm = algorithm
         c3.reptile.innerSteps = 2
+        if c3.adaptsInMemory {
+            // RL² has no MLP and no episodes per step; two trials per batch make two batches to spread.
+            c3.hidden = TrainingConfiguration().hidden
+            c3.fastBatchSize = TrainingConfiguration().fastBatchSize
+            c3.rl2.hiddenSize = 6
+            c3.rl2.trialsPerBatch = 2
+            c3.rl2.minibatches = 2
+        }
         var run = try TrainingRun.start(configuration: c3, spec: spec, directory: straight)
         try run.run()
         var c2 = c3
@@ -141,11 +149,11 @@ struct TrainingRunTests {
     @Test func aNonFiniteMetaGradientIsRefusedByTheUpdate() throws {
         let (c, spec) = Self.smallRun(iterations: 1)
         let trainer = MetaTrainer(configuration: c, family: spec.family)
-        let rollouts = try trainer.sampler.collectMetaBatch(learner: trainer.learner, parameters: trainer.parameters, seed: 1,
-                                                            iteration: 0, count: 2, threads: 1)
+        guard case .gradient(var learner, let sampler) = trainer.engine else { Issue.record("maml-trpo is gradient-based"); return }
+        let rollouts = try sampler.collectMetaBatch(learner: learner, parameters: trainer.parameters, seed: 1,
+                                                    iteration: 0, count: 2, threads: 1)
         var poisoned = trainer.parameters
         poisoned[1] = poisoned[1] + Float.infinity
-        var learner = trainer.learner
         #expect(throws: NonFiniteValueError.self) { try learner.update(poisoned, rollouts: rollouts, threads: 1) }
         _ = try learner.update(trainer.parameters, rollouts: rollouts, threads: 1)
     }
@@ -162,7 +170,7 @@ struct TrainingRunTests {
         let checkpoint = try Checkpoint.load(from: directory)
         #expect(checkpoint.manifest.iteration == 4)
         let learner = try checkpoint.learner(path: directory.path)
-        let sampler = FamilySampler(family: checkpoint.manifest.family, policy: checkpoint.manifest.policy, episodes: 5)
+        let sampler = FamilySampler(family: checkpoint.manifest.family, policy: try #require(checkpoint.manifest.policy), episodes: 5)
         let steps = try sampler.evaluate(AdaptationEvaluation(learner: learner, steps: 2, halvesStepAfterFirst: false),
                                          parameters: checkpoint.parameters, taskCount: 6, seed: 1, threads: 2)
         #expect(steps.map(\.step) == [0, 1, 2])

@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 import Environments
 import MetaLearning
 import TestSupport
@@ -211,5 +212,88 @@ struct RecurrentPolicyTests {
         // Short trials keep the check quick: the first 12 steps of each.
         let cut = trials.map { trial -> Trial in trial.prefix(12) }
         Self.checkObjective(policy: policy, sampled: parameters, trials: cut)
+    }
+
+    @Test("RL² updates θ, reports its columns, and restores Adam's moments and its update count exactly")
+    func rl2UpdatesAndRestores() throws {
+        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 6)
+        var settings = MetaLearnerSettings()
+        settings.rl2.trialsPerBatch = 2
+        let entry = try #require(MetaLearners.named("rl2"))
+        #expect(entry.adaptsInMemory)
+        func make() -> any TrialMetaLearner {
+            var rng = testGenerator(175)   // the same minibatch order for every learner made here
+            return entry.makeMemory(policy, settings, &rng)
+        }
+        var learner = make()
+        let (updated, metrics) = try learner.update(parameters, trials: trials, threads: 2)
+        #expect(metrics.map(\.name) == learner.metricColumns)
+        #expect(metrics.allSatisfy { $0.value.isFinite })
+        let moved = zip(parameters, updated).map { ($0 - $1).scalars.map(abs).max()! }.max()!
+        #expect(moved > 0)
+        // One thread gives the same step.
+        var single = make()
+        let (alone, _) = try single.update(parameters, trials: trials, threads: 1)
+        #expect(zip(updated, alone).allSatisfy { $0.scalars == $1.scalars })
+        var fresh = make()
+        try fresh.restore(learner.state)
+        #expect(zip(fresh.state, learner.state).allSatisfy { $0.name == $1.name && $0.tensor.scalars == $1.tensor.scalars })
+        #expect(throws: LearnerStateError.self) {
+            try fresh.restore(learner.state.filter { $0.name != "optimizer.adam.second_moment.3" })
+        }
+    }
+
+    @Test("A short RL² run on a two-goal corridor does better in the trial's second episode than its first")
+    func rl2LearnsToUseTheFirstEpisode() throws {
+        // A 5-cell corridor, the agent in the middle and the goal at one end or the other: the first
+        // episode must look (4 steps reach one end, not both), the second can go straight there —
+        // only a policy that remembers gains.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-corridor-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ".....\n".write(to: folder.appendingPathComponent("corridor.txt"), atomically: true, encoding: .utf8)
+        try """
+            family = "gridworld"
+            description = "two goals, one trial of two episodes"
+            map = "corridor.txt"
+            actions = "moves"
+            start = [2, 0]
+            goal = { choice = [[0, 0], [4, 0]] }
+            horizon = 4
+            episodes_per_trial = 2
+            [reward]
+            goal = 1.0
+            goal_terminates = true
+            """.write(to: folder.appendingPathComponent("corridor.toml"), atomically: true, encoding: .utf8)
+        let spec = try EnvironmentSpec.load(file: folder.appendingPathComponent("corridor.toml"))
+        let family = try #require(spec.family.base as? GridworldFamily)
+        let batch = family.makeBatch(count: 16, autoreset: .disabled)
+        let policy = RecurrentPolicy.forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: 16)
+        var settings = RL2.Settings()
+        settings.learningRate = 3e-3
+        settings.clip = 0.2
+        settings.entropyCoefficient = 0.05   // at 0.01 the first episode's direction freezes before the second is learnt
+        settings.trialsPerBatch = 16
+        var learner = RL2(policy: policy, settings: settings, shuffleSeed: 9)
+        var rng = testGenerator(176)
+        var theta = policy.initialParameters(as: Float.self, using: &rng)
+        let sampler = TrialSampler(environment: batch, policy: policy)
+        func trials(_ iteration: Int, count: Int) -> [Trial] {
+            var taskRng = testGenerator(1000 + iteration)
+            let tasks = family.sampleTasks(count: count, using: &taskRng)
+            var streams = (0..<count).map { testGenerator(5000 + iteration * 64 + $0) }
+            return stride(from: 0, to: count, by: 16).flatMap { start -> [Trial] in
+                var s = Array(streams[start..<(start + 16)])
+                defer { streams.replaceSubrange(start..<(start + 16), with: s) }
+                return sampler.sample(tasks: Array(tasks[start..<(start + 16)]), parameters: theta, streams: &s)
+            }
+        }
+        for iteration in 0..<200 {
+            theta = try learner.update(theta, trials: trials(iteration, count: 32), threads: 2).parameters
+        }
+        let evaluation = trials(10_000, count: 64).map(\.episodeReturns)
+        let first = evaluation.map { $0[0] }.reduce(0, +) / 64, second = evaluation.map { $0[1] }.reduce(0, +) / 64
+        // A forgetful agent scores the same in both episodes (at most 0.5 + a lucky second look).
+        #expect(second > first + 0.25 && second > 0.8, "episode 1 \(first), episode 2 \(second)")
     }
 }
