@@ -44,6 +44,25 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: url)
     }
 
+    /// Appends `text` to an existing file and flushes it to the disk. Not atomic: a crash can
+    /// leave part of it, which the reader must recognise (`ProgressLog` drops a torn last line).
+    /// - Throws: `RunError.cannotWrite` with the system's reason.
+    public static func append(_ text: String, to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw RunError.cannotWrite(path: url.path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let ok = Array(text.utf8).withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return fsync(fd) == 0
+        }
+        guard ok else { throw RunError.cannotWrite(path: url.path, reason: String(cString: strerror(errno))) }
+    }
+
     /// Removes the temporary files that processes killed mid-write left in `directory`.
     public static func removeLeftovers(in directory: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []

@@ -88,7 +88,7 @@ public struct MetaTrainer: Sendable {
         self.family = family
         var rng = RandomStream.derive(seed: configuration.seed, purpose: .parameterInitialisation)
         if configuration.adaptsInMemory {
-            let policy = TrialFamilySampler.policy(for: family, hiddenSize: configuration.rl2.hiddenSize)
+            let policy = TrialFamilySampler.policy(for: family, hiddenSize: configuration.rl2.hiddenSize, cellKind: configuration.rl2.cell)
             engine = .memory(configuration.makeTrialLearner(policy: policy),
                              TrialFamilySampler(family: family, policy: policy, trialsPerBatch: configuration.rl2.trialsPerBatch))
             parameters = policy.initialParameters(as: Float.self, using: &rng)

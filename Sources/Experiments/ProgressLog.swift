@@ -1,9 +1,11 @@
 import Foundation
 
 /// `progress.csv`: one row per meta-iteration, with a header of namespaced metric names (the
-/// rllab/garage habit). Rows are kept in memory and the whole file is rewritten atomically with
-/// each checkpoint (`save`), so a crash never leaves a torn line and the file never runs ahead of
-/// the checkpoint.
+/// rllab/garage habit). Rows are kept in memory and written with each checkpoint (`save`), so the
+/// file never runs ahead of the checkpoint by more than the rows of one save: the first save
+/// writes the whole file atomically, later ones append the new rows (a run of 30,000 fast
+/// iterations would otherwise rewrite megabytes every second). A crash in the middle of an append
+/// can leave a torn last line; resuming drops it with every row after the checkpoint.
 public struct ProgressLog: Sendable {
     public static let fileName = "progress.csv"
 
@@ -19,6 +21,8 @@ public struct ProgressLog: Sendable {
     public let url: URL
     public let columns: [String]
     public private(set) var rows: [String]
+    /// Rows the file holds as this log wrote it (0 until the first save, which writes it whole).
+    private var savedRows = 0
 
     /// A new, empty log in `directory`.
     public init(directory: URL, columns: [String]) {
@@ -41,7 +45,12 @@ public struct ProgressLog: Sendable {
             throw RunError.corruptFile(path: url.path, reason: "the header is not the progress columns of this run's learner")
         }
         lines.removeFirst()
-        rows = lines.filter { line in Int(line.prefix { $0 != "," }).map { $0 <= iteration } ?? false }
+        // A torn line (a crash during an append) has too few fields, and comes after the checkpoint.
+        let fields = columns.count
+        rows = lines.filter { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).count == fields
+                && (Int(line.prefix { $0 != "," }).map { $0 <= iteration } ?? false)
+        }
     }
 
     /// Adds the row of `report`; `save` writes it.
@@ -61,8 +70,14 @@ public struct ProgressLog: Sendable {
     /// Adds a row as written (another log's last).
     mutating func append(row: String) { rows.append(row) }
 
-    /// Writes the header and every row, atomically.
-    public func save() throws {
-        try AtomicFile.write(([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n", to: url)
+    /// Writes the rows not yet written: the whole file atomically the first time (or with
+    /// `whole`), then by appending.
+    public mutating func save(whole: Bool = false) throws {
+        if whole || savedRows == 0 {
+            try AtomicFile.write(([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n", to: url)
+        } else if savedRows < rows.count {
+            try AtomicFile.append(rows[savedRows...].joined(separator: "\n") + "\n", to: url)
+        }
+        savedRows = rows.count
     }
 }

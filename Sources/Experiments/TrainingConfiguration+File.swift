@@ -27,7 +27,7 @@ extension TrainingConfiguration {
         ("promp-adaptive-kl-penalty", "promp.adaptiveKLPenalty"), ("emaml-weight", "emaml.weight"),
         ("meta-sgd-initial-step-size", "metaSGD.initialStepSize"), ("context-size", "cavia.contextSize"),
         ("context-lr", "cavia.contextStepSize"), ("reptile-step", "reptile.stepSize"), ("reptile-steps", "reptile.innerSteps"),
-        ("rl2-hidden", "rl2.hiddenSize"), ("rl2-discount", "rl2.discount"), ("rl2-gae-lambda", "rl2.gaeLambda"),
+        ("rl2-cell", "rl2.cell"), ("rl2-hidden", "rl2.hiddenSize"), ("rl2-discount", "rl2.discount"), ("rl2-gae-lambda", "rl2.gaeLambda"),
         ("rl2-clip", "rl2.clip"), ("rl2-epochs", "rl2.epochs"), ("rl2-minibatches", "rl2.minibatches"),
         ("rl2-value-coefficient", "rl2.valueCoefficient"), ("rl2-entropy", "rl2.entropyCoefficient"), ("rl2-lr", "rl2.learningRate"),
         ("rl2-max-grad-norm", "rl2.maxGradientNorm"), ("rl2-trials-per-batch", "rl2.trialsPerBatch"),

@@ -21,7 +21,7 @@ extension TrainingConfiguration {
     public func estimatedMemory(for family: AnyEnvironmentFamily) -> (bytes: Double, parameters: Double, episodes: Double) {
         let horizon = FamilySampler.horizon(of: family)
         if adaptsInMemory {
-            let policy = TrialFamilySampler.policy(for: family, hiddenSize: rl2.hiddenSize)
+            let policy = TrialFamilySampler.policy(for: family, hiddenSize: rl2.hiddenSize, cellKind: rl2.cell)
             let parameterCount = policy.parameterShapes.reduce(0.0) { $0 + Double($1.reduce(1, *)) }
             let parameterBytes = parameterCount * 4 * Double(8 + threads * 2)
             let trialBytes = Double(metaBatchSize) * Double(horizon) * Double(policy.featureSize + policy.actionSize + 6) * 4

@@ -38,8 +38,9 @@ public struct TrainingRun {
 
         /// Writes what is held. Call with the run's `writes` lock held.
         public func save() throws {
-            guard let held, let log else { return }
-            try log.save()
+            guard let held, var log else { return }
+            try log.save(whole: true)   // the run's own log may have appended rows this copy has not
+            self.log = log
             try held.checkpoint.save(in: held.directory)
             clear(savedIteration: held.checkpoint.manifest.iteration)
         }

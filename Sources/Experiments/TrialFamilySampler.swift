@@ -20,10 +20,10 @@ public struct TrialFamilySampler: Sendable {
     }
 
     /// The recurrent policy a family calls for: categorical for discrete actions, Gaussian for boxes.
-    public static func policy(for family: AnyEnvironmentFamily, hiddenSize: Int) -> RecurrentPolicy {
+    public static func policy(for family: AnyEnvironmentFamily, hiddenSize: Int, cellKind: RecurrentPolicy.CellKind = .gru) -> RecurrentPolicy {
         func make<F: EnvironmentFamily>(_ f: F) -> RecurrentPolicy {
             let batch = f.makeBatch(count: 1, autoreset: .disabled)
-            return .forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: hiddenSize)
+            return .forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: hiddenSize, cellKind: cellKind)
         }
         return make(family.base)
     }
@@ -42,13 +42,15 @@ public struct TrialFamilySampler: Sendable {
         -> [AdaptationEvaluation.Step] {
         let perTask = box.evaluate(parameters: parameters, taskCount: taskCount, trialsPerTask: trialsPerTask, seed: seed,
                                    threads: threads)
-        let episodes = perTask.map(\.count).min() ?? 0
+        let episodes = perTask.map(\.returns.count).min() ?? 0
         return (0..<episodes).map { k in
-            let values = perTask.map { $0[k] }
+            let values = perTask.map { $0.returns[k] }
             let n = Double(values.count)
             let mean = values.reduce(0, +) / n
             let variance = n > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
-            return AdaptationEvaluation.Step(step: k, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values)
+            let success = perTask.map { $0.rewarded[k] }.reduce(0, +) / n
+            return AdaptationEvaluation.Step(step: k, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values,
+                                             successRate: success)
         }
     }
 
@@ -61,7 +63,8 @@ public struct TrialFamilySampler: Sendable {
 
 private protocol TrialSamplerOfFamily: Sendable {
     func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int) -> [Trial]
-    func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int) -> [[Double]]
+    func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
+        -> [(returns: [Double], rewarded: [Double])]
     func trace(parameters: [Tensor<Float>], taskIndex: Int, trialsPerTask: Int, seed: UInt64) -> (task: any Sendable, trials: [Trial])
 }
 
@@ -88,16 +91,21 @@ private struct TypedTrialSampler<Family: EnvironmentFamily>: TrialSamplerOfFamil
         }
     }
 
-    func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int) -> [[Double]] {
+    /// Per task: each episode's mean return over the task's trials, and the fraction of them rewarded.
+    func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
+        -> [(returns: [Double], rewarded: [Double])] {
         let tasks = AdaptationEvaluation.heldOutTasks(from: family, count: taskCount, seed: seed)
         let repeated = tasks.flatMap { Array(repeating: $0, count: trialsPerTask) }
         let trials = sample(tasks: repeated, parameters: parameters, threads: threads) { i in
             RandomStream.derive(seed: seed, purpose: .evaluationSampling, index: i)
         }
         return (0..<taskCount).map { t in
-            let mine = trials[(t * trialsPerTask)..<((t + 1) * trialsPerTask)].map(\.episodeReturns)
-            let episodes = mine.map(\.count).min() ?? 0
-            return (0..<episodes).map { k in mine.reduce(0) { $0 + $1[k] } / Double(mine.count) }
+            let mine = trials[(t * trialsPerTask)..<((t + 1) * trialsPerTask)]
+            let returns = mine.map(\.episodeReturns), rewarded = mine.map(\.episodeRewarded)
+            let episodes = returns.map(\.count).min() ?? 0
+            let n = Double(mine.count)
+            return ((0..<episodes).map { k in returns.reduce(0) { $0 + $1[k] } / n },
+                    (0..<episodes).map { k in rewarded.reduce(0) { $0 + ($1[k] ? 1 : 0) } / n })
         }
     }
 

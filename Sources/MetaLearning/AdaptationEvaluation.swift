@@ -13,12 +13,17 @@ public struct AdaptationEvaluation: Sendable {
         public var standardError: Double
         /// Each task's mean episode return.
         public var taskReturns: [Double]
+        /// For a trial's episodes: the fraction of episodes (over tasks and their trials) with a
+        /// positive reward at some step — in the sparse point robot, reaching the goal radius; in
+        /// GridNavi, reaching the goal. Nil for adaptation steps.
+        public var successRate: Double?
 
-        public init(step: Int, meanReturn: Double, standardError: Double, taskReturns: [Double]) {
+        public init(step: Int, meanReturn: Double, standardError: Double, taskReturns: [Double], successRate: Double? = nil) {
             self.step = step
             self.meanReturn = meanReturn
             self.standardError = standardError
             self.taskReturns = taskReturns
+            self.successRate = successRate
         }
 
         enum CodingKeys: String, CodingKey {
@@ -26,6 +31,7 @@ public struct AdaptationEvaluation: Sendable {
             case meanReturn = "mean_return"
             case standardError = "stderr"
             case taskReturns = "task_returns"
+            case successRate = "success_rate"
         }
     }
 

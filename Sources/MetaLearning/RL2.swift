@@ -11,7 +11,9 @@ public struct RL2: TrialMetaLearner {
     /// RL²-PPO's settings. Defaults are VariBAD's RL² configuration for GridNavi
     /// (`config/gridworld/args_grid_rl2.py`); garage's `RL2PPO` is noted where it differs.
     public struct Settings: Sendable, Equatable, Codable {
-        /// The GRU's width (VariBAD and garage: 64).
+        /// The recurrent core (VariBAD and garage: a GRU).
+        public var cell = RecurrentPolicy.CellKind.gru
+        /// The core's width (VariBAD and garage: 64).
         public var hiddenSize = 64
         /// γ (VariBAD 0.95; garage 0.99).
         public var discount = 0.95
@@ -40,6 +42,7 @@ public struct RL2: TrialMetaLearner {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Settings()
+            cell = try c.decodeIfPresent(RecurrentPolicy.CellKind.self, forKey: .cell) ?? d.cell
             hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? d.hiddenSize
             discount = try c.decodeIfPresent(Double.self, forKey: .discount) ?? d.discount
             gaeLambda = try c.decodeIfPresent(Double.self, forKey: .gaeLambda) ?? d.gaeLambda

@@ -88,10 +88,9 @@ public struct RL2Objective: Sendable {
     public func lossAndGradient<Scalar: TensorScalar>(
         _ sequences: TrialSequences<Scalar>, parameters: [Tensor<Scalar>], weight: Scalar
     ) -> (loss: Scalar, gradients: [[Scalar]], totals: Totals) {
-        let cell = policy.cell, weights = GRUCell.Weights(parameters[0..<4])
         let h = policy.hiddenSize, k = policy.headSize, a = policy.actionSize
         let rows = sequences.steps * sequences.batch
-        let trace = cell.forward(sequences.features, steps: sequences.steps, batch: sequences.batch, weights: weights)
+        let trace = policy.run(sequences.features, steps: sequences.steps, batch: sequences.batch, parameters: parameters)
         // h₁ … h_T: the trace without h₀.
         let (outputs, values) = trace.hidden.withUnsafeBufferPointer { hs in
             policy.heads(UnsafeBufferPointer(rebasing: hs[(sequences.batch * h)...]), rows: rows, parameters: parameters)
@@ -177,8 +176,8 @@ public struct RL2Objective: Sendable {
         var dHeadBias = [Scalar](repeating: 0, count: k)
         for row in 0..<rows { for j in 0..<k { dHeadBias[j] += dOutputs[row * k + j] } }
         let dValueBias = [dValues.reduce(0, +)]
-        let gru = cell.backward(trace, inputs: sequences.features, hiddenGradients: dHidden, weights: weights)
-        var gradients = gru.parameters + [dHeadWeight, dHeadBias]
+        var gradients = policy.backpropagate(trace, features: sequences.features, hiddenGradients: dHidden, parameters: parameters)
+            + [dHeadWeight, dHeadBias]
         if !policy.isDiscrete { gradients.append(dLogStd) }
         gradients += [dValueWeight, dValueBias]
         return (loss, gradients, totals)

@@ -19,13 +19,19 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
         case box(dimension: Int)
     }
 
+    /// The recurrent core.
+    public enum CellKind: String, Sendable, Equatable, Codable, CaseIterable {
+        case gru, lstm
+    }
+
     public let observationSize: Int
     public let actions: Actions
     public let hiddenSize: Int
+    public let cellKind: CellKind
     /// σ of a Gaussian head before training.
     public let initialStd: Double
 
-    public init(observationSize: Int, actions: Actions, hiddenSize: Int, initialStd: Double = 1) {
+    public init(observationSize: Int, actions: Actions, hiddenSize: Int, cellKind: CellKind = .gru, initialStd: Double = 1) {
         precondition(observationSize > 0 && hiddenSize > 0, "a recurrent policy needs positive sizes")
         if case .discrete(let count) = actions { precondition(count >= 2, "a categorical head needs two actions, got \(count)") }
         if case .box(let dimension) = actions { precondition(dimension >= 1, "a Gaussian head needs a dimension, got \(dimension)") }
@@ -33,14 +39,17 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
         self.observationSize = observationSize
         self.actions = actions
         self.hiddenSize = hiddenSize
+        self.cellKind = cellKind
         self.initialStd = initialStd
     }
 
     /// The policy an action space calls for.
-    public static func forActions(_ space: Space, observationSize: Int, hiddenSize: Int) -> RecurrentPolicy {
+    public static func forActions(_ space: Space, observationSize: Int, hiddenSize: Int, cellKind: CellKind = .gru) -> RecurrentPolicy {
         switch space {
-        case .discrete(let count): RecurrentPolicy(observationSize: observationSize, actions: .discrete(count: count), hiddenSize: hiddenSize)
-        case .box(let lower, _): RecurrentPolicy(observationSize: observationSize, actions: .box(dimension: lower.count), hiddenSize: hiddenSize)
+        case .discrete(let count):
+            RecurrentPolicy(observationSize: observationSize, actions: .discrete(count: count), hiddenSize: hiddenSize, cellKind: cellKind)
+        case .box(let lower, _):
+            RecurrentPolicy(observationSize: observationSize, actions: .box(dimension: lower.count), hiddenSize: hiddenSize, cellKind: cellKind)
         }
     }
 
@@ -61,14 +70,22 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
     /// reward, new-episode flag.
     public var featureSize: Int { observationSize + headSize + 2 }
 
-    public var cell: GRUCell { GRUCell(inputSize: featureSize, hiddenSize: hiddenSize) }
+    public var gru: GRUCell { GRUCell(inputSize: featureSize, hiddenSize: hiddenSize) }
+    public var lstm: LSTMCell { LSTMCell(inputSize: featureSize, hiddenSize: hiddenSize) }
+
+    var cellShapes: [[Int]] {
+        switch cellKind {
+        case .gru: gru.parameterShapes
+        case .lstm: lstm.parameterShapes
+        }
+    }
 
     public var parameterShapes: [[Int]] {
-        cell.parameterShapes + [[hiddenSize, headSize], [headSize]] + (isDiscrete ? [] : [[headSize]]) + [[hiddenSize, 1], [1]]
+        cellShapes + [[hiddenSize, headSize], [headSize]] + (isDiscrete ? [] : [[headSize]]) + [[hiddenSize, 1], [1]]
     }
 
     public var parameterNames: [String] {
-        GRUCell.parameterNames.map { "policy.gru.\($0)" }
+        GRUCell.parameterNames.map { "policy.\(cellKind.rawValue).\($0)" }
             + (isDiscrete ? ["policy.logits.weight", "policy.logits.bias"] : ["policy.mean.weight", "policy.mean.bias", "policy.log_std"])
             + ["value.weight", "value.bias"]
     }
@@ -85,7 +102,8 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
     ) -> [Tensor<Scalar>] {
         let glorot = { (input: Int, output: Int) in Scalar(6.0 / Double(input + output)).squareRoot() }
         let headBound = glorot(hiddenSize, headSize) * Scalar(0.01)
-        var parameters = cell.initialParameters(as: Scalar.self, using: &rng)
+        var parameters = cellKind == .gru ? gru.initialParameters(as: Scalar.self, using: &rng)
+            : lstm.initialParameters(as: Scalar.self, using: &rng)
         parameters.append(Tensor.uniform([hiddenSize, headSize], in: -headBound...headBound, using: &rng))
         parameters.append(.zeros([headSize]))
         if !isDiscrete { parameters.append(.filled(Scalar(Double.log(initialStd)), shape: [headSize])) }
@@ -197,5 +215,61 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
         let u2 = Double.random(in: 0..<1, using: &rng)
         return Float((-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2))
+    }
+
+    // MARK: - The recurrent core, GRU or LSTM
+
+    /// The core's pass over whole sequences: the states h₀ … h_T (`(T + 1) × B × H`, time-major)
+    /// and what backpropagation through time needs.
+    public struct SequencePass<Scalar: TensorScalar>: Sendable {
+        public let hidden: [Scalar]
+        let gru: GRUCell.Trace<Scalar>?
+        let lstm: LSTMCell.Trace<Scalar>?
+    }
+
+    @specialized(where Scalar == Float)
+    public func run<Scalar: TensorScalar>(_ features: [Scalar], steps: Int, batch: Int, parameters: [Tensor<Scalar>]) -> SequencePass<Scalar> {
+        let weights = GRUCell.Weights(parameters[0..<4])
+        switch cellKind {
+        case .gru:
+            let trace = gru.forward(features, steps: steps, batch: batch, weights: weights)
+            return SequencePass(hidden: trace.hidden, gru: trace, lstm: nil)
+        case .lstm:
+            let trace = lstm.forward(features, steps: steps, batch: batch, weights: weights)
+            return SequencePass(hidden: trace.hidden, gru: nil, lstm: trace)
+        }
+    }
+
+    /// The core's parameter gradients given ∂L/∂h₁ … ∂L/∂h_T.
+    @specialized(where Scalar == Float)
+    public func backpropagate<Scalar: TensorScalar>(
+        _ pass: SequencePass<Scalar>, features: [Scalar], hiddenGradients: [Scalar], parameters: [Tensor<Scalar>]
+    ) -> [[Scalar]] {
+        let weights = GRUCell.Weights(parameters[0..<4])
+        if let trace = pass.gru { return gru.backward(trace, inputs: features, hiddenGradients: hiddenGradients, weights: weights).parameters }
+        return lstm.backward(pass.lstm!, inputs: features, hiddenGradients: hiddenGradients, weights: weights).parameters
+    }
+
+    /// The state of `batch` sequences between rollout steps: h (and an LSTM's c), zeros at the
+    /// start of a trial.
+    public struct RolloutState: Sendable {
+        public internal(set) var hidden: [Float]
+        var cell: [Float]
+        var gruBuffers: GRUCell.StepBuffers<Float>?
+    }
+
+    public func initialState(batch: Int) -> RolloutState {
+        let zeros = [Float](repeating: 0, count: batch * hiddenSize)
+        return RolloutState(hidden: zeros, cell: cellKind == .lstm ? zeros : [],
+                            gruBuffers: cellKind == .gru ? GRUCell.StepBuffers(cell: gru, batch: batch) : nil)
+    }
+
+    /// One step of the core for `batch` sequences reading `features`.
+    public func step(_ features: [Float], batch: Int, state: inout RolloutState, parameters: [Tensor<Float>]) {
+        let weights = GRUCell.Weights(parameters[0..<4])
+        switch cellKind {
+        case .gru: gru.step(features, batch: batch, hidden: &state.hidden, weights: weights, buffers: &state.gruBuffers!)
+        case .lstm: lstm.step(features, batch: batch, hidden: &state.hidden, cell: &state.cell, weights: weights)
+        }
     }
 }

@@ -48,6 +48,14 @@ public struct Trial: Sendable, Equatable {
         return cut
     }
 
+    /// Whether each episode of the trial had a step with a positive reward (reached the goal of
+    /// a sparse task).
+    public var episodeRewarded: [Bool] {
+        var rewarded = [Bool](repeating: false, count: episodeCount)
+        for t in 0..<length where rewards[t] > 0 { rewarded[Int(episodes[t])] = true }
+        return rewarded
+    }
+
     /// The observation of each step, `length × observationSize`.
     public func observations(size: Int) -> [Float] {
         (0..<length).flatMap { t in features[(t * featureSize)..<(t * featureSize + size)] }
@@ -87,12 +95,10 @@ public struct TrialSampler<Environment: VectorEnvironment>: Sendable {
         let seeds = (0..<n).map { i in i < used ? streams[i].next() : 0 }
         env.reset(tasks: padded, seeds: seeds, into: &buffers)
 
-        let cell = policy.cell, weights = GRUCell.Weights(parameters[0..<4])
-        let f = policy.featureSize, k = policy.headSize, a = policy.actionSize, h = policy.hiddenSize
+        let f = policy.featureSize, k = policy.headSize, a = policy.actionSize
         let obsSize = policy.observationSize
         let logStd = policy.logStdIndex.map { parameters[$0].scalars } ?? []
-        var gruBuffers = GRUCell.StepBuffers<Float>(cell: cell, batch: n)
-        var hidden = [Float](repeating: 0, count: n * h)
+        var state = policy.initialState(batch: n)
         var features = [Float](repeating: 0, count: n * f)
         var actions = [Float](repeating: 0, count: n * a)
         var previousReward = [Float](repeating: 0, count: n)
@@ -120,8 +126,8 @@ public struct TrialSampler<Environment: VectorEnvironment>: Sendable {
                     }
                 }
             }
-            cell.step(features, batch: n, hidden: &hidden, weights: weights, buffers: &gruBuffers)
-            let (outputs, values) = hidden.withUnsafeBufferPointer { policy.heads($0, rows: n, parameters: parameters) }
+            policy.step(features, batch: n, state: &state, parameters: parameters)
+            let (outputs, values) = state.hidden.withUnsafeBufferPointer { policy.heads($0, rows: n, parameters: parameters) }
             var logProbabilities = [Float](repeating: 0, count: n)
             outputs.withUnsafeBufferPointer { out in
                 actions.withUnsafeMutableBufferPointer { act in

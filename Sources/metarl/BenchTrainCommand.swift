@@ -17,14 +17,20 @@ struct BenchTrainCommand: ParsableCommand {
             Examples:
               metarl bench train navigation
               metarl bench train navigation --algo promp --json
+              metarl bench train --config configs/rl2-gridnavi.toml --iterations 300
             """
     )
 
-    @Argument(help: "A preset's short name or a path to a spec file.")
-    var spec: String
+    @Argument(help: "A preset's short name or a path to a spec file (default: the --config file's spec).")
+    var spec: String?
 
-    @Option(name: .customLong("algo"), help: "The meta-learner (default maml-trpo; `metarl train --help` lists them).")
-    var algorithm = "maml-trpo"
+    @Option(help: "A settings file (as `metarl train --config` takes) to time instead of the defaults.")
+    var config: String?
+
+    @Option(name: .customLong("algo"), help: "The meta-learner (default maml-trpo, or the --config file's; `metarl train --help` lists them).")
+    var algorithmOption: String?
+
+    var algorithm: String { algorithmOption ?? "maml-trpo" }
 
     @Option(help: "The outer optimiser: trpo, adam or ppo (default: the learner's own).")
     var outer: String?
@@ -44,11 +50,15 @@ struct BenchTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try EnvironmentSpec.load(spec)
-        var configuration = TrainingConfiguration()
-        configuration.spec = spec
+        let file = try config.map { try TrainingConfiguration.loadGivenKeys(file: URL(fileURLWithPath: $0)) }
+        var configuration = file?.configuration ?? TrainingConfiguration()
+        if let spec { configuration.spec = spec }
+        guard spec != nil || file?.keys.contains("spec") == true else {
+            throw ValidationError("give a spec, or a --config file with a `spec` key")
+        }
+        let loaded = try EnvironmentSpec.load(configuration.spec)
         configuration.iterations = iterations
-        configuration.algorithm = algorithm
+        if file?.keys.contains("algorithm") != true || algorithmOption != nil { configuration.algorithm = algorithm }
         if let outer { configuration.outer = outer }
         configuration.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let result: TrainingBenchmark.Result
@@ -60,7 +70,7 @@ struct BenchTrainCommand: ParsableCommand {
         if json {
             try printJSON(result)
         } else {
-            print("\(loaded.name) \(algorithm): median of \(iterations) meta-iterations, \(result.threads) threads, BLAS kernels \(result.blasCore)")
+            print("\(loaded.name) \(configuration.algorithm): median of \(iterations) meta-iterations, \(result.threads) threads, BLAS kernels \(result.blasCore)")
             print(String(format: "  seconds per iteration   %.3f", result.secondsPerIteration))
             print(String(format: "    sampling + adapting   %.3f", result.secondsSampling))
             print(String(format: "    meta-gradient         %.3f", result.secondsMetaGradient))

@@ -207,9 +207,10 @@ struct EvalCommand: ParsableCommand {
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
             print("\(manifest.specName): \(manifest.configuration.algorithm), \(origin), \(tasks) held-out tasks, \(trialsPerTask) trials each")
-            print("  episode of the trial   mean return   std. error")
+            print("  episode of the trial   mean return   std. error   rewarded")
             for step in results {
-                print(String(format: "  %20d   %11.2f   %10.2f", step.step + 1, step.meanReturn, step.standardError))
+                print(String(format: "  %20d   %11.2f   %10.2f   %7.0f%%", step.step + 1, step.meanReturn, step.standardError,
+                             100 * (step.successRate ?? 0)))
             }
             let total = results.reduce(0) { $0 + $1.meanReturn }
             print("  " + String(repeating: " ", count: 15) + "trial" + String(format: "   %11.2f", total))

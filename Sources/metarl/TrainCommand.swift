@@ -75,7 +75,9 @@ struct TrainCommand: ParsableCommand {
     var reptileStep: Double?
     @Option(parsing: .unconditional, help: "Reptile's inner steps per task in meta-training (default 3).")
     var reptileSteps: Int?
-    @Option(parsing: .unconditional, help: "RL²'s GRU width (default 64).")
+    @Option(help: "RL²'s recurrent core: gru or lstm (default gru).")
+    var rl2Cell: String?
+    @Option(parsing: .unconditional, help: "RL²'s recurrent width (default 64).")
     var rl2Hidden: Int?
     @Option(parsing: .unconditional, help: "RL²'s Adam learning rate (default 7e-4).")
     var rl2Lr: Double?
@@ -162,7 +164,7 @@ struct TrainCommand: ParsableCommand {
         let given: [(String, Bool)] = [
             ("algorithm", algorithm != nil), ("outer", outer != nil), ("outer-lr", outerLr != nil), ("ppo-clip", ppoClip != nil),
             ("ppo-epochs", ppoEpochs != nil), ("context-size", contextSize != nil), ("context-lr", contextLr != nil),
-            ("reptile-step", reptileStep != nil), ("reptile-steps", reptileSteps != nil), ("rl2-hidden", rl2Hidden != nil),
+            ("reptile-step", reptileStep != nil), ("reptile-steps", reptileSteps != nil), ("rl2-cell", rl2Cell != nil), ("rl2-hidden", rl2Hidden != nil),
             ("rl2-lr", rl2Lr != nil), ("rl2-clip", rl2Clip != nil), ("rl2-epochs", rl2Epochs != nil),
             ("rl2-minibatches", rl2Minibatches != nil), ("rl2-entropy", rl2Entropy != nil), ("iterations", iterations != nil), ("meta-batch-size", metaBatchSize != nil),
             ("fast-batch-size", fastBatchSize != nil), ("fast-lr", fastLr != nil), ("inner-steps", innerSteps != nil),
@@ -190,6 +192,12 @@ struct TrainCommand: ParsableCommand {
         if let contextLr { c.cavia.contextStepSize = contextLr }
         if let reptileStep { c.reptile.stepSize = reptileStep }
         if let reptileSteps { c.reptile.innerSteps = reptileSteps }
+        if let rl2Cell {
+            guard let kind = RecurrentPolicy.CellKind(rawValue: rl2Cell) else {
+                throw ValidationError("--rl2-cell must be gru or lstm, got \"\(rl2Cell)\"")
+            }
+            c.rl2.cell = kind
+        }
         if let rl2Hidden { c.rl2.hiddenSize = rl2Hidden }
         if let rl2Lr { c.rl2.learningRate = rl2Lr }
         if let rl2Clip { c.rl2.clip = rl2Clip }

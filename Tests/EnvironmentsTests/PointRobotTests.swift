@@ -45,6 +45,24 @@ struct PointRobotTests {
         #expect(steps[3].rewards[0] == 0)  // autoreset disabled: a finished robot earns nothing
     }
 
+    /// A trial of episodes on one task: back to the start after each, the trial reported as one
+    /// episode, each episode's end flagged (an early one too).
+    @Test func aTrialRunsItsEpisodesOnOneTask() {
+        var family = PointRobotFamily.navigation
+        family.horizon = 3
+        family.episodesPerTrial = 3
+        let task = PointRobotTask(goal: Point2(0.1, 0), start: Point2(0, 0))
+        // Episode 1 reaches the goal box at its first step (an early end), episodes 2 and 3 wander.
+        let steps = rollout(family, task, [[0.1, 0], [0, 0.1], [0, 0.1], [0, 0.1], [0, -0.1], [0, -0.1], [0, -0.1], [0, 0]])
+        #expect(steps.map { $0.episodeEnded[0] } == [true, false, false, true, false, false, true, true])
+        #expect(steps.map { $0.terminated[0] || $0.truncated[0] } == [false, false, false, false, false, false, true, true])
+        #expect(steps[0].observations == [0, 0], "after the goal the robot is back at its start")
+        #expect(steps[3].observations == [0, 0], "after the horizon too")
+        #expect(abs(steps[4].observations[1] + 0.1) < 1e-6 && steps[4].rewards[0] < 0)
+        #expect(steps[7].rewards[0] == 0)
+        #expect(PointRobotBatch(family: family, count: 1).horizon == 9)
+    }
+
     @Test func nextStepAutoresetRestartsTheEpisode() {
         var family = PointRobotFamily.navigation
         family.horizon = 2

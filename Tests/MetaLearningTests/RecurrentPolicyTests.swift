@@ -65,6 +65,74 @@ struct RecurrentPolicyTests {
         #expect(compared == 3 * 12 + 4 * 12 + 12 + 12)
     }
 
+    @Test("LSTM BPTT gives every gate's weights, h₀, c₀ and the inputs their central-difference gradient")
+    func lstmGradientMatchesFiniteDifferences() {
+        let cell = LSTMCell(inputSize: 3, hiddenSize: 4)
+        var rng = testGenerator(177)
+        let steps = 5, batch = 2
+        let params = cell.initialParameters(as: Double.self, using: &rng).map { t in
+            Tensor(shape: t.shape, scalars: t.scalars.map { $0 * 2 })
+        }
+        let inputs = Self.randomArray(steps * batch * 3, &rng)
+        let h0 = Self.randomArray(batch * 4, &rng, scale: 0.8), c0 = Self.randomArray(batch * 4, &rng, scale: 1.5)
+        let upstream = Self.randomArray(steps * batch * 4, &rng)
+        func loss(_ p: [Tensor<Double>], _ x: [Double], _ h: [Double], _ c: [Double]) -> Double {
+            let trace = cell.forward(x, steps: steps, batch: batch, initialHidden: h, initialCell: c, weights: .init(p[0..<4]))
+            return zip(trace.hidden.dropFirst(batch * 4), upstream).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        let trace = cell.forward(inputs, steps: steps, batch: batch, initialHidden: h0, initialCell: c0, weights: .init(params[0..<4]))
+        let grads = cell.backward(trace, inputs: inputs, hiddenGradients: upstream, weights: .init(params[0..<4]), inputGradients: true)
+        for (i, tensor) in params.enumerated() {
+            for e in 0..<tensor.count {
+                let numerical = Self.centralDifference { d in
+                    var p = params
+                    var s = p[i].scalars
+                    s[e] += d
+                    p[i] = Tensor(shape: tensor.shape, scalars: s)
+                    return loss(p, inputs, h0, c0)
+                }
+                #expect(Self.agree(grads.parameters[i][e], numerical), "\(LSTMCell.parameterNames[i])[\(e)]: \(grads.parameters[i][e]) vs \(numerical)")
+            }
+        }
+        for e in h0.indices {
+            let dh = Self.centralDifference { d in var h = h0; h[e] += d; return loss(params, inputs, h, c0) }
+            #expect(Self.agree(grads.initialHidden[e], dh), "h₀[\(e)]")
+            let dc = Self.centralDifference { d in var c = c0; c[e] += d; return loss(params, inputs, h0, c) }
+            #expect(Self.agree(grads.initialCell[e], dc), "c₀[\(e)]")
+        }
+        let dx = grads.inputs ?? []
+        for e in inputs.indices {
+            let numerical = Self.centralDifference { d in var x = inputs; x[e] += d; return loss(params, x, h0, c0) }
+            #expect(Self.agree(dx[e], numerical), "x[\(e)]")
+        }
+    }
+
+    @Test("One LSTM step is PyTorch's: c' = f⊙c + i⊙g, h' = o⊙tanh(c'), gates in the order i, f, g, o")
+    func lstmStepMatchesTheDefinition() {
+        let cell = LSTMCell(inputSize: 2, hiddenSize: 3)
+        var rng = testGenerator(178)
+        let p = cell.initialParameters(as: Double.self, using: &rng).map { Tensor(shape: $0.shape, scalars: $0.scalars.map { $0 * 3 }) }
+        let x = [0.7, -1.3], h = [0.2, -0.5, 0.9], c = [1.1, -0.4, 0.3]
+        let (wx, wh, bx, bh) = (p[0].scalars, p[1].scalars, p[2].scalars, p[3].scalars)
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Double.exp(-v)) }
+        var expectedH = [Double](repeating: 0, count: 3), expectedC = expectedH
+        for j in 0..<3 {
+            func pre(_ gate: Int) -> Double {
+                bx[gate * 3 + j] + bh[gate * 3 + j] + (0..<2).reduce(0) { $0 + x[$1] * wx[$1 * 12 + gate * 3 + j] }
+                    + (0..<3).reduce(0) { $0 + h[$1] * wh[$1 * 12 + gate * 3 + j] }
+            }
+            let i = sigmoid(pre(0)), f = sigmoid(pre(1)), g = Double.tanh(pre(2)), o = sigmoid(pre(3))
+            expectedC[j] = f * c[j] + i * g
+            expectedH[j] = o * Double.tanh(expectedC[j])
+        }
+        var hidden = h, state = c
+        cell.step(x, batch: 1, hidden: &hidden, cell: &state, weights: .init(p[0..<4]))
+        for j in 0..<3 {
+            #expect(abs(hidden[j] - expectedH[j]) < 1e-12, "h'[\(j)]")
+            #expect(abs(state[j] - expectedC[j]) < 1e-12, "c'[\(j)]")
+        }
+    }
+
     @Test("One step is PyTorch's GRU: the reset gate scales h W_hn + b_hn, z keeps the old state")
     func gruStepMatchesTheDefinition() {
         let cell = GRUCell(inputSize: 2, hiddenSize: 3)
@@ -90,11 +158,13 @@ struct RecurrentPolicyTests {
     }
 
     /// Trials of GridNavi (4 episodes each) sampled with a recurrent policy.
-    static func gridNaviTrials(count: Int, hiddenSize: Int = 6) throws -> (RecurrentPolicy, [Tensor<Float>], [Trial]) {
+    static func gridNaviTrials(count: Int, hiddenSize: Int = 6, cellKind: RecurrentPolicy.CellKind = .gru) throws
+        -> (RecurrentPolicy, [Tensor<Float>], [Trial]) {
         let spec = try EnvironmentSpec.load("gridnavi-5x5")
         let family = try #require(spec.family.base as? GridworldFamily)
         let batch = family.makeBatch(count: count, autoreset: .disabled)
-        let policy = RecurrentPolicy.forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: hiddenSize)
+        let policy = RecurrentPolicy.forActions(batch.actionSpace, observationSize: batch.observationSize, hiddenSize: hiddenSize,
+                                                cellKind: cellKind)
         var rng = testGenerator(172)
         // A policy far from uniform, so that actions and the state vary.
         let parameters = policy.initialParameters(as: Float.self, using: &rng).map { t in
@@ -106,9 +176,10 @@ struct RecurrentPolicyTests {
         return (policy, parameters, trials)
     }
 
-    @Test("A trial's state starts at zero and carries across its episodes; the inputs mark each new episode")
-    func trialsCarryTheStateAcrossEpisodes() throws {
-        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 3)
+    @Test("A trial's state starts at zero and carries across its episodes; the inputs mark each new episode",
+          arguments: RecurrentPolicy.CellKind.allCases)
+    func trialsCarryTheStateAcrossEpisodes(cellKind: RecurrentPolicy.CellKind) throws {
+        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 3, cellKind: cellKind)
         let f = policy.featureSize, o = policy.observationSize
         for trial in trials {
             #expect(trial.length == 60)
@@ -128,16 +199,14 @@ struct RecurrentPolicyTests {
         }
         // The values recorded while sampling are those of one unbroken pass from h₀ = 0 …
         let trial = trials[0]
-        let cell = policy.cell
-        let weights = GRUCell.Weights(parameters[0..<4])
-        let trace = cell.forward(trial.features, steps: trial.length, batch: 1, weights: weights)
+        let trace = policy.run(trial.features, steps: trial.length, batch: 1, parameters: parameters)
         let (_, values) = trace.hidden.withUnsafeBufferPointer {
             policy.heads(UnsafeBufferPointer(rebasing: $0[policy.hiddenSize...]), rows: trial.length, parameters: parameters)
         }
         for t in 0..<trial.length { #expect(abs(values[t] - trial.values[t]) < 1e-4, "value at step \(t)") }
         // … and not of a pass that forgets at each episode.
         let second = Array(trial.features[(15 * f)...])
-        let restarted = cell.forward(second, steps: trial.length - 15, batch: 1, weights: weights)
+        let restarted = policy.run(second, steps: trial.length - 15, batch: 1, parameters: parameters)
         let (_, forgetful) = restarted.hidden.withUnsafeBufferPointer {
             policy.heads(UnsafeBufferPointer(rebasing: $0[policy.hiddenSize...]), rows: 1, parameters: parameters)
         }
@@ -190,9 +259,10 @@ struct RecurrentPolicyTests {
         #expect(worst <= 1)
     }
 
-    @Test("RL²'s PPO gradient (categorical head) matches central differences through the heads and time")
-    func categoricalObjectiveGradient() throws {
-        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 2, hiddenSize: 4)
+    @Test("RL²'s PPO gradient (categorical head) matches central differences through the heads and time",
+          arguments: RecurrentPolicy.CellKind.allCases)
+    func categoricalObjectiveGradient(cellKind: RecurrentPolicy.CellKind) throws {
+        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 2, hiddenSize: 4, cellKind: cellKind)
         Self.checkObjective(policy: policy, sampled: parameters, trials: trials)
     }
 

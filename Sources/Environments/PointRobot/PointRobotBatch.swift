@@ -10,6 +10,8 @@ public struct PointRobotBatch: VectorEnvironment {
     // Per-environment state.
     private var x: [Double], y: [Double], vx: [Double], vy: [Double]
     private var elapsed: [Int]
+    /// The episode of the trial each environment is in, from 0.
+    private var episode: [Int]
     private var isFinished: [Bool]
     // Per-environment task parameters, unpacked so the step loop reads arrays only.
     private var tasks: [PointRobotTask]
@@ -30,12 +32,13 @@ public struct PointRobotBatch: VectorEnvironment {
         (x, y, vx, vy) = (zeros, zeros, zeros, zeros)
         (goalX, goalY, bound, scale, damping, driftX, driftY) = (zeros, zeros, zeros, zeros, zeros, zeros, zeros)
         elapsed = [Int](repeating: 0, count: count)
+        episode = [Int](repeating: 0, count: count)
         isFinished = [Bool](repeating: false, count: count)
         obstacleStart = [Int](repeating: 0, count: count + 1)
         tasks = []
     }
 
-    public var horizon: Int { family.horizon }
+    public var horizon: Int { family.trialLength }
 
     public var observationSpace: Space {
         let n = family.observationSize
@@ -79,6 +82,7 @@ public struct PointRobotBatch: VectorEnvironment {
             }
             obstacleStart[i + 1] = obstacleX.count
             restart(i)
+            episode[i] = 0
             buffers.rewards[i] = 0
             buffers.terminated[i] = false
             buffers.truncated[i] = false
@@ -113,6 +117,7 @@ public struct PointRobotBatch: VectorEnvironment {
                     continue
                 case .nextStep:
                     restart(i)
+                    episode[i] = 0
                     buffers.rewards[i] = 0
                     buffers.terminated[i] = false
                     buffers.truncated[i] = false
@@ -166,10 +171,18 @@ public struct PointRobotBatch: VectorEnvironment {
             }
             let truncated = !terminated && elapsed[i] >= family.horizon
             buffers.rewards[i] = Float(r)
-            buffers.terminated[i] = terminated
-            buffers.truncated[i] = truncated
             buffers.episodeEnded[i] = terminated || truncated
-            isFinished[i] = terminated || truncated
+            if (terminated || truncated) && episode[i] + 1 < family.episodesPerTrial {
+                // The next episode of the trial: back to the start, same task; the trial goes on.
+                restart(i)
+                episode[i] += 1
+                buffers.terminated[i] = false
+                buffers.truncated[i] = false
+            } else {
+                buffers.terminated[i] = terminated
+                buffers.truncated[i] = truncated
+                isFinished[i] = terminated || truncated
+            }
         }
         writeObservations(into: &buffers.observations)
     }

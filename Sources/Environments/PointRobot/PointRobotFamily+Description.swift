@@ -57,7 +57,7 @@ extension PointRobotFamily {
             ("obstacles", obstacleText),
             ("reward", ([rewardText] + extras).joined(separator: " ")),
             ("termination", terminationText),
-            ("horizon", "\(horizon) steps"),
+            ("horizon", "\(horizon) steps" + (episodesPerTrial > 1 ? " × \(episodesPerTrial) episodes per trial" : "")),
             ("observation", "\(observationSize) values: position" + (dynamics == .momentum ? ", velocity" : "") + (observesGoal ? ", goal" : "")),
         ]
     }

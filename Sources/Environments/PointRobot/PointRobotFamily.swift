@@ -79,13 +79,26 @@ public struct PointRobotFamily: TaskDistribution, Equatable, Codable {
     public var termination: Termination
     public var horizon: Int
     public var observesGoal: Bool
+    /// Episodes per trial, stored only when more than 1 (so that checkpoints written before
+    /// trials existed decode, and mean what they meant).
+    private var trialEpisodes: Int?
+
+    /// A trial is this many episodes on the same task: the robot goes back to its start after
+    /// each, and the batch reports the trial as one episode (as the gridworld does).
+    public var episodesPerTrial: Int {
+        get { trialEpisodes ?? 1 }
+        set { trialEpisodes = newValue == 1 ? nil : newValue }
+    }
+
+    /// Steps in a trial: the longest an episode of the batch can last.
+    public var trialLength: Int { horizon * episodesPerTrial }
 
     public init(
         dynamics: Dynamics = .velocity, goal: PointDistribution, start: PointDistribution = .fixed(.zero),
         actionBound: ScalarDistribution = .fixed(0.1), actionScale: ScalarDistribution = .fixed(1),
         damping: ScalarDistribution = .fixed(0), drift: PointDistribution = .fixed(.zero),
         obstacles: ObstacleDistribution = .fixed([]), reward: Reward = Reward(kind: .distance),
-        termination: Termination = .never, horizon: Int = 100, observesGoal: Bool = false
+        termination: Termination = .never, horizon: Int = 100, observesGoal: Bool = false, episodesPerTrial: Int = 1
     ) {
         self.dynamics = dynamics
         self.goal = goal
@@ -99,6 +112,7 @@ public struct PointRobotFamily: TaskDistribution, Equatable, Codable {
         self.termination = termination
         self.horizon = horizon
         self.observesGoal = observesGoal
+        self.episodesPerTrial = episodesPerTrial
     }
 
     /// MAML's 2D navigation, exactly: goal uniform in [−0.5, 0.5]², start at the origin, velocity

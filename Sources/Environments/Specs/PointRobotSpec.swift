@@ -6,6 +6,7 @@ extension PointRobotFamily {
     init(spec: inout SpecTable) throws {
         let file = spec.file
         let horizon = try spec.integer("horizon", in: EnvironmentSpec.horizonLimit, "the horizon (steps per episode)") ?? 100
+        let episodes = try spec.integer("episodes_per_trial", in: 1...1000, "episodes per trial") ?? 1
 
         let dynamicsName = try spec.string("dynamics") ?? "velocity"
         guard let dynamics = Dynamics(rawValue: dynamicsName) else {
@@ -105,7 +106,7 @@ extension PointRobotFamily {
 
         self.init(dynamics: dynamics, goal: goal, start: start, actionBound: actionBound, actionScale: actionScale,
                   damping: damping, drift: drift, obstacles: obstacles, reward: reward, termination: termination,
-                  horizon: horizon, observesGoal: observesGoal)
+                  horizon: horizon, observesGoal: observesGoal, episodesPerTrial: episodes)
         try checkFeasible(spec)
     }
 
