@@ -31,6 +31,8 @@ extension AdaptationRecording {
         var environment = GridworldBatch(family: family, count: 1)
         var buffers = environment.makeBuffers()
         environment.reset(tasks: [task], seeds: [batch.environmentSeeds[episode]], into: &buffers)
+        // An episode of a trial: the trial's earlier episodes first, as they were played.
+        for action in replayPrefixes?[step][episode] ?? [] { environment.step([action], into: &buffers) }
         let changes = task.map.cells.contains { $0.object == .door || $0.object == .key }
         func frame() -> GridworldFrame {
             let agent = environment.agents[0]

@@ -18,15 +18,29 @@ public struct AdaptationRecording: Sendable {
     public let seed: UInt64
     /// Where the policy came from: `maml-trpo (iteration 500)`, `random initialisation`, ….
     public let policyDescription: String
-    /// α of each adaptation step.
+    /// α of each adaptation step (none for the episodes of a trial).
     public let stepSizes: [Double]
-    /// `episodes[k]`: the episodes sampled after k adaptation steps (k = 0: the unadapted policy).
+    /// `episodes[k]`: the episodes sampled after k adaptation steps (k = 0: the unadapted policy),
+    /// or, for a memory-based learner, episode k + 1 of each trial.
     public let episodes: [EpisodeBatch]
+    /// What the stages of the recording are.
+    public let stages: Stages
+    /// For the episodes of a trial: the actions of the trial before each episode (`[k][episode]`),
+    /// which a replay from the trial's seed takes first.
+    public let replayPrefixes: [[[Float]]]?
+
+    /// Adaptation steps of a gradient-based learner, or the episodes of a memory-based one's trials.
+    public enum Stages: Sendable, Equatable {
+        case adaptationSteps, trialEpisodes
+    }
 
     public init(specName: String, family: AnyEnvironmentFamily, task: any Sendable, taskIndex: Int, seed: UInt64,
-                policyDescription: String, stepSizes: [Double], episodes: [EpisodeBatch]) {
-        precondition(!episodes.isEmpty && stepSizes.count == episodes.count - 1,
+                policyDescription: String, stepSizes: [Double], episodes: [EpisodeBatch], stages: Stages = .adaptationSteps,
+                replayPrefixes: [[[Float]]]? = nil) {
+        precondition(!episodes.isEmpty && (stages == .trialEpisodes || stepSizes.count == episodes.count - 1),
                      "\(episodes.count) batches of episodes need \(max(episodes.count - 1, 0)) step sizes, got \(stepSizes.count)")
+        self.stages = stages
+        self.replayPrefixes = replayPrefixes
         self.specName = specName
         self.family = family
         self.task = task
@@ -101,11 +115,8 @@ extension AdaptationRecording {
         checkpoint: Checkpoint, taskIndex: Int, seed: UInt64, steps: Int, episodes: Int, halvesStepAfterFirst: Bool
     ) throws -> AdaptationRecording {
         let manifest = checkpoint.manifest
-        guard manifest.policy != nil else {
-            throw RunError.invalidConfiguration(key: "algorithm", reason: """
-                \(manifest.configuration.algorithm) adapts within a trial; watching and rendering its trials is not available \
-                yet — `metarl eval` reports its episodes
-                """)
+        if manifest.recurrentPolicy != nil {
+            return try recordTrials(checkpoint: checkpoint, taskIndex: taskIndex, seed: seed, trials: episodes)
         }
         return try record(
             specName: manifest.specName, family: manifest.family, learner: try checkpoint.learner(path: Checkpoint.parametersFile),
@@ -128,5 +139,47 @@ extension AdaptationRecording {
             specName: spec.name, family: family, learner: configuration.makeLearner(policy: policy), parameters: parameters,
             policyDescription: "random initialisation",
             taskIndex: taskIndex, seed: seed, steps: steps, episodes: episodes, halvesStepAfterFirst: halvesStepAfterFirst)
+    }
+
+    /// A memory-based run's `trials` trials on held-out task `taskIndex` (the trials `metarl eval`
+    /// samples for it with the same seed and trial count), one stage per episode of the trial.
+    /// - Throws: `RunError` when the checkpoint's learner state does not fit its learner.
+    public static func recordTrials(checkpoint: Checkpoint, taskIndex: Int, seed: UInt64, trials: Int) throws -> AdaptationRecording {
+        let manifest = checkpoint.manifest
+        guard let policy = manifest.recurrentPolicy else { preconditionFailure("recordTrials needs a memory-based run") }
+        _ = try checkpoint.trialLearner(path: Checkpoint.parametersFile)
+        let sampler = TrialFamilySampler(family: manifest.family, policy: policy, trialsPerBatch: manifest.configuration.rl2.trialsPerBatch)
+        let (task, sampled) = sampler.trace(parameters: checkpoint.parameters, taskIndex: taskIndex, trialsPerTask: trials, seed: seed)
+        let (episodes, prefixes) = splitIntoEpisodes(sampled, observationSize: policy.observationSize, actionSize: policy.actionSize)
+        return AdaptationRecording(
+            specName: manifest.specName, family: manifest.family, task: task, taskIndex: taskIndex, seed: seed,
+            policyDescription: "\(manifest.configuration.algorithm), iteration \(manifest.iteration)", stepSizes: [],
+            episodes: episodes, stages: .trialEpisodes, replayPrefixes: prefixes)
+    }
+
+    /// Episode k of every trial as batch k, with the actions that came before it in its trial.
+    /// An episode that is not its trial's last ends, as far as the recording knows, in the state
+    /// its last action was taken in (the environment then went back to the start).
+    static func splitIntoEpisodes(_ trials: [Trial], observationSize: Int, actionSize: Int) -> ([EpisodeBatch], [[[Float]]]) {
+        let count = trials.map(\.episodeCount).min() ?? 0
+        var batches = (0..<count).map { _ in EpisodeBatch(observationSize: observationSize, actionSize: actionSize) }
+        var prefixes = [[[Float]]](repeating: [], count: count)
+        for trial in trials {
+            let observations = trial.observations(size: observationSize)
+            var start = 0
+            for k in 0..<count {
+                var end = start
+                while end < trial.length && trial.episodes[end] == Int32(k) { end += 1 }
+                let final = k == trial.episodeCount - 1 ? trial.finalObservation
+                    : Array(observations[((end - 1) * observationSize)..<(end * observationSize)])
+                batches[k].append(observations: Array(observations[(start * observationSize)..<(end * observationSize)]),
+                                  actions: Array(trial.actions[(start * actionSize)..<(end * actionSize)]),
+                                  rewards: Array(trial.rewards[start..<end]), finalObservation: final,
+                                  environmentSeed: trial.environmentSeed)
+                prefixes[k].append(Array(trial.actions[0..<(start * actionSize)]))
+                start = end
+            }
+        }
+        return (batches, prefixes)
     }
 }

@@ -48,9 +48,9 @@ public struct TrialFamilySampler: Sendable {
             let n = Double(values.count)
             let mean = values.reduce(0, +) / n
             let variance = n > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
-            let success = perTask.map { $0.rewarded[k] }.reduce(0, +) / n
+            let rates = perTask.map { $0.rewarded[k] }
             return AdaptationEvaluation.Step(step: k, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values,
-                                             successRate: success)
+                                             successRate: rates.reduce(0, +) / n, taskSuccessRates: rates)
         }
     }
 

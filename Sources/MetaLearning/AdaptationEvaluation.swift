@@ -17,13 +17,23 @@ public struct AdaptationEvaluation: Sendable {
         /// positive reward at some step — in the sparse point robot, reaching the goal radius; in
         /// GridNavi, reaching the goal. Nil for adaptation steps.
         public var successRate: Double?
+        /// Each task's share of its trials whose episode earned a positive reward.
+        public var taskSuccessRates: [Double]?
 
-        public init(step: Int, meanReturn: Double, standardError: Double, taskReturns: [Double], successRate: Double? = nil) {
+        public init(step: Int, meanReturn: Double, standardError: Double, taskReturns: [Double], successRate: Double? = nil,
+                    taskSuccessRates: [Double]? = nil) {
             self.step = step
             self.meanReturn = meanReturn
             self.standardError = standardError
             self.taskReturns = taskReturns
             self.successRate = successRate
+            self.taskSuccessRates = taskSuccessRates
+        }
+
+        /// The share of tasks on which the episode earned a positive reward in at least half of
+        /// the task's trials (nil for adaptation steps).
+        public var tasksReached: Double? {
+            taskSuccessRates.map { rates in Double(rates.filter { $0 >= 0.5 }.count) / Double(Swift.max(rates.count, 1)) }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -32,6 +42,7 @@ public struct AdaptationEvaluation: Sendable {
             case standardError = "stderr"
             case taskReturns = "task_returns"
             case successRate = "success_rate"
+            case taskSuccessRates = "task_success_rates"
         }
     }
 

@@ -33,20 +33,22 @@ public struct HeadsUpDisplay: Sendable, Equatable {
                 ?? "α = \(Self.short(first))")
         }
         add("")
+        let trial = recording.stages == .trialEpisodes
         if let position {
-            add("adaptation step \(position.step) of \(recording.adaptationSteps)")
+            add(trial ? "episode \(position.step + 1) of the trial (of \(recording.episodes.count))"
+                : "adaptation step \(position.step) of \(recording.adaptationSteps)")
             let length = recording.episodes[position.step].lengths[position.episode]
-            add("episode \(position.episode + 1) of \(shownEpisodes) · t = \(position.time) / \(length)")
+            add("\(trial ? "trial" : "episode") \(position.episode + 1) of \(shownEpisodes) · t = \(position.time) / \(length)")
             let soFar = recording.rewards(step: position.step, episode: position.episode).prefix(position.time)
                 .reduce(0.0) { $0 + Double($1) }
             add("return so far \(Self.value(soFar))")
             add("")
         }
         let episodes = recording.episodes.first?.episodeCount ?? 0
-        add("mean return over \(episodes) episodes", .muted)
+        add(trial ? "mean return over \(episodes) trials" : "mean return over \(episodes) episodes", .muted)
         for (step, value) in recording.meanReturns.enumerated() {
             let reached = position.map { step <= $0.step } ?? true
-            add("step \(step)   \(reached ? Self.value(value) : "…")", .step(step))
+            add("\(trial ? "episode \(step + 1)" : "step \(step)")   \(reached ? Self.value(value) : "…")", .step(step))
         }
         if let stepsPerSecond {
             add("")

@@ -207,11 +207,13 @@ struct EvalCommand: ParsableCommand {
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
             print("\(manifest.specName): \(manifest.configuration.algorithm), \(origin), \(tasks) held-out tasks, \(trialsPerTask) trials each")
-            print("  episode of the trial   mean return   std. error   rewarded")
+            print("  episode of the trial   mean return   std. error   rewarded   tasks reached")
             for step in results {
-                print(String(format: "  %20d   %11.2f   %10.2f   %7.0f%%", step.step + 1, step.meanReturn, step.standardError,
-                             100 * (step.successRate ?? 0)))
+                print(String(format: "  %20d   %11.2f   %10.2f   %7.0f%%   %12.0f%%", step.step + 1, step.meanReturn, step.standardError,
+                             100 * (step.successRate ?? 0), 100 * (step.tasksReached ?? 0)))
             }
+            print("  (rewarded: episodes with a positive reward, over tasks and trials; tasks reached: tasks on which at least")
+            print("  half the trials' episodes were)")
             let total = results.reduce(0) { $0 + $1.meanReturn }
             print("  " + String(repeating: " ", count: 15) + "trial" + String(format: "   %11.2f", total))
         }

@@ -20,7 +20,7 @@ struct RecordingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Adaptation steps after the unadapted rollout (default 3; 0 with --random).")
     var steps: Int?
 
-    @Option(parsing: .unconditional, help: "Episodes sampled per adaptation step, as evaluation samples them (40 in the MAML paper's protocol).")
+    @Option(parsing: .unconditional, help: "Episodes sampled per adaptation step, as evaluation samples them (40 in the MAML paper's protocol); trials, for an rl2 run.")
     var batch = 40
 
     @Flag(inversion: .prefixedNo, help: "α for the first step and α/2 after it, as `metarl eval`; --no-halve-step keeps α throughout.")
@@ -47,6 +47,11 @@ struct RecordingOptions: ParsableArguments {
                 episodes: batch, halvesStepAfterFirst: halveStep)
         }
         let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: source))
+        if checkpoint.manifest.recurrentPolicy != nil {
+            // A memory-based learner adapts within the trial: its stages are the trial's episodes.
+            if steps != nil { throw ValidationError("--steps is for gradient-based learners; an rl2 run shows the episodes of its trials") }
+            return try AdaptationRecording.recordTrials(checkpoint: checkpoint, taskIndex: taskIndex, seed: seed, trials: batch)
+        }
         return try AdaptationRecording.record(
             checkpoint: checkpoint, taskIndex: taskIndex, seed: seed,
             steps: steps ?? 3, episodes: batch, halvesStepAfterFirst: halveStep)

@@ -53,7 +53,9 @@ struct RenderCommand: ParsableCommand {
         let recorded = try recording.record(taskIndex: recording.task)
         try AdaptationViewer.renderSummary(recorded, shownEpisodes: episodes, to: out, width: size.width, height: size.height)
         let returns = recorded.meanReturns.map { String(format: "%.2f", $0) }.joined(separator: ", ")
-        print("wrote \(out): \(recorded.specName) task \(recorded.taskIndex), mean returns after 0…\(recorded.adaptationSteps) steps: \(returns)")
+        let stages = recorded.stages == .trialEpisodes ? "of episodes 1…\(recorded.episodes.count) of a trial"
+            : "after 0…\(recorded.adaptationSteps) steps"
+        print("wrote \(out): \(recorded.specName) task \(recorded.taskIndex), mean returns \(stages): \(returns)")
         #else
         throw CommandFailure(description: viewerMissingMessage)
         #endif

@@ -71,6 +71,19 @@ struct PlaybackTests {
         #expect(arena.gridSpacing == 0.2)
     }
 
+    @Test func theHeadsUpDisplayOfATrialNamesItsEpisodes() throws {
+        let steps = ViewerScene.recording()
+        let trial = AdaptationRecording(specName: steps.specName, family: steps.family, task: steps.task, taskIndex: 0, seed: 1,
+                                        policyDescription: "rl2", stepSizes: [], episodes: steps.episodes, stages: .trialEpisodes)
+        let hud = HeadsUpDisplay(recording: trial, position: Timeline.Position(step: 1, episode: 0, time: 2), shownEpisodes: 1)
+        let text = hud.lines.map(\.text)
+        #expect(text.contains("episode 2 of the trial (of 2)"), "\(text)")
+        #expect(text.contains("trial 1 of 1 · t = 2 / 4"))
+        #expect(text.contains("mean return over 1 trials"))
+        #expect(text.contains { $0.hasPrefix("episode 1   ") } && text.contains { $0.hasPrefix("episode 2   ") })
+        #expect(!text.contains { $0.hasPrefix("α =") })
+    }
+
     @Test func theHeadsUpDisplayShowsWhereThePlaybackIsAndTheReturnSoFar() throws {
         let recording = ViewerScene.recording()
         let hud = HeadsUpDisplay(recording: recording, position: Timeline.Position(step: 1, episode: 0, time: 2),
