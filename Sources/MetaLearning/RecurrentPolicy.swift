@@ -43,6 +43,25 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
         self.initialStd = initialStd
     }
 
+    private enum CodingKeys: String, CodingKey { case observationSize, actions, hiddenSize, cellKind, initialStd }
+
+    /// A manifest written before LSTMs existed has no `cellKind`: its core is a GRU.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let observationSize = try c.decode(Int.self, forKey: .observationSize), hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        let actions = try c.decode(Actions.self, forKey: .actions), initialStd = try c.decode(Double.self, forKey: .initialStd)
+        let valid: Bool
+        switch actions {
+        case .discrete(let count): valid = count >= 2 && count <= 1_000_000
+        case .box(let dimension): valid = dimension >= 1 && dimension <= 1_000_000
+        }
+        guard valid, (1...1_000_000).contains(observationSize), (1...100_000).contains(hiddenSize), initialStd > 0, initialStd.isFinite else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a recurrent policy needs positive sizes, two actions or more, and σ > 0"))
+        }
+        self.init(observationSize: observationSize, actions: actions, hiddenSize: hiddenSize,
+                  cellKind: try c.decodeIfPresent(CellKind.self, forKey: .cellKind) ?? .gru, initialStd: initialStd)
+    }
+
     /// The policy an action space calls for.
     public static func forActions(_ space: Space, observationSize: Int, hiddenSize: Int, cellKind: CellKind = .gru) -> RecurrentPolicy {
         switch space {

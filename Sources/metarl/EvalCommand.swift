@@ -212,10 +212,10 @@ struct EvalCommand: ParsableCommand {
                 print(String(format: "  %20d   %11.2f   %10.2f   %7.0f%%   %12.0f%%", step.step + 1, step.meanReturn, step.standardError,
                              100 * (step.successRate ?? 0), 100 * (step.tasksReached ?? 0)))
             }
-            print("  (rewarded: episodes with a positive reward, over tasks and trials; tasks reached: tasks on which at least")
-            print("  half the trials' episodes were)")
             let total = results.reduce(0) { $0 + $1.meanReturn }
             print("  " + String(repeating: " ", count: 15) + "trial" + String(format: "   %11.2f", total))
+            print("  (rewarded: episodes with a positive reward, over tasks and trials; tasks reached: tasks on which at least")
+            print("  half the trials' episodes were)")
         }
     }
 }
