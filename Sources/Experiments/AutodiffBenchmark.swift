@@ -3,7 +3,7 @@ import Environments
 import MetaLearning
 import RealModule
 
-/// The autodiff benchmark of `metarl bench autodiff`: the workload of `shared/bench/torch_mlp.py`,
+/// The autodiff benchmark of `metarl bench autodiff`: the workload of `scripts/torch-bench.py mlp`,
 /// so the two can be compared side by side.
 ///
 /// A Gaussian policy-gradient loss −mean(log π(a|s)·Â) for a tanh MLP 2→64→64→2 with a learned
