@@ -55,24 +55,23 @@ public struct RecurrentBenchmark: Sendable {
         var rng = RandomStream.derive(seed: 0, purpose: .testFixture)
         let inputs = (0..<(steps * batch * inputSize)).map { _ in Float.random(in: -1...1, using: &rng) }
         let upstream = (0..<(steps * batch * hidden)).map { _ in Float.random(in: -1...1, using: &rng) }
+        /// Median seconds of the forward pass, and of the forward pass then the backward one.
+        func time<Trace>(_ forwardPass: () -> Trace, _ backwardPass: (Trace) -> Void) -> (Double, Double) {
+            (Timing.medianSeconds(repeats: repeats) { _ = forwardPass() },
+             Timing.medianSeconds(repeats: repeats) { backwardPass(forwardPass()) })
+        }
         let forward: Double, forwardBackward: Double
         switch cellKind {
         case .gru:
             let cell = GRUCell(inputSize: inputSize, hiddenSize: hidden)
             let weights = GRUCell.Weights(cell.initialParameters(as: Float.self, using: &rng)[0..<4])
-            forward = Timing.medianSeconds(repeats: repeats) { _ = cell.forward(inputs, steps: steps, batch: batch, weights: weights) }
-            forwardBackward = Timing.medianSeconds(repeats: repeats) {
-                let trace = cell.forward(inputs, steps: steps, batch: batch, weights: weights)
-                _ = cell.backward(trace, inputs: inputs, hiddenGradients: upstream, weights: weights)
-            }
+            (forward, forwardBackward) = time({ cell.forward(inputs, steps: steps, batch: batch, weights: weights) },
+                                              { _ = cell.backward($0, inputs: inputs, hiddenGradients: upstream, weights: weights) })
         case .lstm:
             let cell = LSTMCell(inputSize: inputSize, hiddenSize: hidden)
             let weights = GRUCell.Weights(cell.initialParameters(as: Float.self, using: &rng)[0..<4])
-            forward = Timing.medianSeconds(repeats: repeats) { _ = cell.forward(inputs, steps: steps, batch: batch, weights: weights) }
-            forwardBackward = Timing.medianSeconds(repeats: repeats) {
-                let trace = cell.forward(inputs, steps: steps, batch: batch, weights: weights)
-                _ = cell.backward(trace, inputs: inputs, hiddenGradients: upstream, weights: weights)
-            }
+            (forward, forwardBackward) = time({ cell.forward(inputs, steps: steps, batch: batch, weights: weights) },
+                                              { _ = cell.backward($0, inputs: inputs, hiddenGradients: upstream, weights: weights) })
         }
         return Result(forwardMilliseconds: forward * 1e3, forwardBackwardMilliseconds: forwardBackward * 1e3,
                       network: cellKind.rawValue, steps: steps, batch: batch, inputSize: inputSize, hidden: hidden,

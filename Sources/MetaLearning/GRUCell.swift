@@ -93,7 +93,8 @@ public struct GRUCell: Sendable, Equatable, Codable {
         if let initial { trace.hidden.replaceSubrange(0..<(batch * h), with: initial) }
         guard steps > 0 else { return trace }
         // x W_x + b_x for every step at once.
-        var projected = projectInputs(inputs, rows: rows, weights: w)
+        var projected = [Scalar](repeating: 0, count: rows * g)
+        projectInputs(inputs, rows: rows, weights: w, into: &projected)
         var recurrent = [Scalar](repeating: 0, count: batch * g)
         var scratch = [Scalar](repeating: 0, count: batch * 2 * h)
         projected.withUnsafeMutableBufferPointer { px in
@@ -129,6 +130,8 @@ public struct GRUCell: Sendable, Equatable, Codable {
     public struct StepBuffers<Scalar: TensorScalar>: Sendable {
         var projected: [Scalar]
         var recurrent: [Scalar]
+        /// The state before the step (swapped with the caller's, so no step allocates).
+        var previous: [Scalar]
         var scratch: [Scalar]
         var reset: [Scalar], update: [Scalar], candidate: [Scalar], hiddenCandidate: [Scalar]
 
@@ -136,6 +139,7 @@ public struct GRUCell: Sendable, Equatable, Codable {
             let h = cell.hiddenSize
             projected = [Scalar](repeating: 0, count: batch * 3 * h)
             recurrent = projected
+            previous = [Scalar](repeating: 0, count: batch * h)
             scratch = [Scalar](repeating: 0, count: batch * 2 * h)
             reset = [Scalar](repeating: 0, count: batch * h)
             (update, candidate, hiddenCandidate) = (reset, reset, reset)
@@ -150,9 +154,9 @@ public struct GRUCell: Sendable, Equatable, Codable {
     ) {
         let h = hiddenSize
         precondition(inputs.count == batch * inputSize && hidden.count == batch * h, "GRU step: sizes do not match the batch of \(batch)")
-        buffers.projected = projectInputs(inputs, rows: batch, weights: w)
-        let previous = hidden
-        previous.withUnsafeBufferPointer { prev in
+        projectInputs(inputs, rows: batch, weights: w, into: &buffers.projected)
+        swap(&hidden, &buffers.previous)
+        buffers.previous.withUnsafeBufferPointer { prev in
             hiddenProjection(prev, batch: batch, weights: w, into: &buffers.recurrent)
             buffers.projected.withUnsafeBufferPointer { gx in
                 buffers.reset.withUnsafeMutableBufferPointer { r in
@@ -173,9 +177,9 @@ public struct GRUCell: Sendable, Equatable, Codable {
 
     /// x W_x + b_x, `rows × 3·hiddenSize`.
     @inline(__always)
-    private func projectInputs<Scalar: TensorScalar>(_ inputs: [Scalar], rows: Int, weights w: Weights<Scalar>) -> [Scalar] {
+    private func projectInputs<Scalar: TensorScalar>(_ inputs: [Scalar], rows: Int, weights w: Weights<Scalar>, into out: inout [Scalar]) {
         let g = 3 * hiddenSize
-        var out = [Scalar](repeating: 0, count: rows * g)
+        precondition(out.count == rows * g, "GRU input projection: \(out.count) values for \(rows)×\(g)")
         out.withUnsafeMutableBufferPointer { o in
             w.inputBias.withUnsafeBufferPointer { b in
                 for row in 0..<rows { (o.baseAddress! + row * g).update(from: b.baseAddress!, count: g) }
@@ -187,7 +191,6 @@ public struct GRUCell: Sendable, Equatable, Codable {
                 }
             }
         }
-        return out
     }
 
     /// h W_h + b_h into `out`, `batch × 3·hiddenSize`.
