@@ -31,6 +31,7 @@ extension TrainingConfiguration {
         ("rl2-clip", "rl2.clip"), ("rl2-epochs", "rl2.epochs"), ("rl2-minibatches", "rl2.minibatches"),
         ("rl2-value-coefficient", "rl2.valueCoefficient"), ("rl2-entropy", "rl2.entropyCoefficient"), ("rl2-lr", "rl2.learningRate"),
         ("rl2-max-grad-norm", "rl2.maxGradientNorm"), ("rl2-trials-per-batch", "rl2.trialsPerBatch"),
+        ("rl2-normalise-rewards", "rl2.normalisesRewards"),
         ("hidden", "hidden"), ("activation", "activation"), ("seed", "seed"), ("threads", "threads"),
     ]
 

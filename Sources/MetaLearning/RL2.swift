@@ -36,6 +36,10 @@ public struct RL2: TrialMetaLearner {
         /// Trials sampled together in one batch of environments (and the unit of the gradient's
         /// work): a fixed size, so numbers do not depend on the thread count.
         public var trialsPerBatch = 16
+        /// Whether rewards are divided by a running standard deviation of the discounted return
+        /// before GAE (VariBAD's `norm_rew_for_policy`: on for its point robots, off for GridNavi).
+        /// Only the learning signal is scaled: the policy still sees the raw reward as input.
+        public var normalisesRewards = false
 
         public init() {}
 
@@ -54,6 +58,7 @@ public struct RL2: TrialMetaLearner {
             learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? d.learningRate
             maxGradientNorm = try c.decodeIfPresent(Double.self, forKey: .maxGradientNorm) ?? d.maxGradientNorm
             trialsPerBatch = try c.decodeIfPresent(Int.self, forKey: .trialsPerBatch) ?? d.trialsPerBatch
+            normalisesRewards = try c.decodeIfPresent(Bool.self, forKey: .normalisesRewards) ?? d.normalisesRewards
         }
     }
 
@@ -69,6 +74,9 @@ public struct RL2: TrialMetaLearner {
     /// Meta-updates taken: with `shuffleSeed`, it seeds each update's minibatch order.
     public private(set) var updates = 0
     public let shuffleSeed: UInt64
+    /// The running moments of the discounted return that scale rewards when
+    /// `settings.normalisesRewards` (checkpointed, so a resumed run scales as the unbroken one).
+    public private(set) var returnMoments = RunningMoments()
 
     public init(policy: RecurrentPolicy, settings: Settings, shuffleSeed: UInt64) {
         self.policy = policy
@@ -92,7 +100,15 @@ public struct RL2: TrialMetaLearner {
     public mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int) throws
         -> (parameters: [Tensor<Float>], metrics: [Metric]) {
         precondition(!trials.isEmpty, "RL² updates on at least one trial")
-        var estimates = trials.map { trialAdvantages(rewards: $0.rewards, values: $0.values, discount: settings.discount, lambda: settings.gaeLambda) }
+        var rewardScale: Float = 1
+        if settings.normalisesRewards {
+            returnMoments.add(trials.flatMap { discountedReturnsSoFar($0.rewards) })
+            rewardScale = 1 / (returnMoments.variance + 1e-8).squareRoot()
+        }
+        var estimates = trials.map { trial in
+            let rewards = rewardScale == 1 ? trial.rewards : trial.rewards.map { Swift.min(Swift.max($0 * rewardScale, -10), 10) }
+            return trialAdvantages(rewards: rewards, values: trial.values, discount: settings.discount, lambda: settings.gaeLambda)
+        }
         normaliseAdvantages(&estimates)
         let advantages = estimates.map(\.advantages), returns = estimates.map(\.returns)
         var theta = parameters.map(\.detached)
@@ -141,6 +157,13 @@ public struct RL2: TrialMetaLearner {
                         Metric("grad_norm", norms / Double(settings.epochs * minibatches))])
     }
 
+    /// R_t = γR_{t−1} + r_t from the trial's start: the statistic whose spread scales the rewards
+    /// (as baselines' `VecNormalize`, which VariBAD uses, keeps it per environment).
+    private func discountedReturnsSoFar(_ rewards: [Float]) -> [Float] {
+        var running: Float = 0
+        return rewards.map { running = running * Float(settings.discount) + $0; return running }
+    }
+
     /// Advantages to mean 0 and standard deviation 1 over every step of the meta-batch.
     private func normaliseAdvantages(_ estimates: inout [(advantages: [Float], returns: [Float])]) {
         var sum = 0.0, squares = 0.0, count = 0.0
@@ -156,6 +179,7 @@ public struct RL2: TrialMetaLearner {
     public var state: [StateTensor] {
         let s = optimizer.state
         var tensors = [StateTensor("rl2.updates", Tensor(shape: [1], scalars: [Float(updates)])),
+                       StateTensor("rl2.return_moments", Tensor(shape: [3], scalars: returnMoments.scalars)),
                        StateTensor("optimizer.adam.step", Tensor(shape: [1], scalars: [Float(s.step)]))]
         for (i, (first, second)) in zip(s.firstMoment, s.secondMoment).enumerated() {
             tensors.append(StateTensor("optimizer.adam.first_moment.\(i)", first))
@@ -166,6 +190,9 @@ public struct RL2: TrialMetaLearner {
 
     public mutating func restore(_ state: [StateTensor]) throws {
         updates = Int(try state.tensor("rl2.updates", count: 1).scalars[0])
+        // Runs saved before reward normalisation existed have no moments: they never used them.
+        returnMoments = state.contains { $0.name == "rl2.return_moments" }
+            ? RunningMoments(scalars: try state.tensor("rl2.return_moments", count: 3).scalars) : RunningMoments()
         let step = Int(try state.tensor("optimizer.adam.step", count: 1).scalars[0])
         guard step > 0 else {
             optimizer.state = .init(step: 0, firstMoment: [], secondMoment: [])
@@ -179,5 +206,38 @@ public struct RL2: TrialMetaLearner {
             second.append(Tensor(shape: shape, scalars: try state.tensor("optimizer.adam.second_moment.\(i)", count: count).scalars))
         }
         optimizer.state = .init(step: step, firstMoment: first, secondMoment: second)
+    }
+}
+
+/// Count, mean and variance of a stream of values, merged batch by batch (Chan et al.'s parallel
+/// update). Kept in Float so that the checkpointed state is the state itself and a resumed run
+/// goes on bit for bit.
+public struct RunningMoments: Sendable, Equatable {
+    public private(set) var count: Float = 0
+    public private(set) var mean: Float = 0
+    public private(set) var variance: Float = 1
+
+    public init() {}
+
+    init(scalars: [Float]) {
+        count = scalars[0]; mean = scalars[1]; variance = scalars[2]
+    }
+
+    var scalars: [Float] { [count, mean, variance] }
+
+    /// Merges a batch of values.
+    public mutating func add(_ values: [Float]) {
+        guard !values.isEmpty else { return }
+        let n = Double(values.count)
+        let batchMean = values.reduce(0.0) { $0 + Double($1) } / n
+        let batchVariance = values.reduce(0.0) { $0 + (Double($1) - batchMean) * (Double($1) - batchMean) } / n
+        guard count > 0 else {
+            (count, mean, variance) = (Float(n), Float(batchMean), Float(batchVariance))
+            return
+        }
+        let m = Double(count), total = m + n
+        let delta = batchMean - Double(mean)
+        let combined = (Double(variance) * m + batchVariance * n + delta * delta * m * n / total) / total
+        (count, mean, variance) = (Float(total), Float(Double(mean) + delta * n / total), Float(combined))
     }
 }

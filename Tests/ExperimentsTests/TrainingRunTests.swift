@@ -69,6 +69,7 @@ struct TrainingRunTests {
             c3.rl2.hiddenSize = 6
             c3.rl2.trialsPerBatch = 2
             c3.rl2.minibatches = 2
+            c3.rl2.normalisesRewards = true   // its running moments must resume too
         }
         var run = try TrainingRun.start(configuration: c3, spec: spec, directory: straight)
         try run.run()

@@ -1,7 +1,7 @@
 import Autodiff
 import Foundation
 import Environments
-import MetaLearning
+@testable import MetaLearning
 import TestSupport
 import Testing
 
@@ -311,6 +311,56 @@ struct RecurrentPolicyTests {
         #expect(throws: LearnerStateError.self) {
             try fresh.restore(learner.state.filter { $0.name != "optimizer.adam.second_moment.3" })
         }
+    }
+
+    @Test("Running moments merged batch by batch equal those of the whole stream")
+    func runningMomentsMergeBatches() {
+        var rng = testGenerator(181)
+        let values = (0..<1000).map { _ in Float(Double.random(in: -3...9, using: &rng)) }
+        var moments = RunningMoments()
+        for range in [0..<1, 1..<250, 250..<251, 251..<1000] { moments.add(Array(values[range])) }
+        let mean = values.reduce(0.0) { $0 + Double($1) } / 1000
+        let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 1000
+        #expect(moments.count == 1000)
+        #expect(abs(Double(moments.mean) - mean) < 1e-5)
+        #expect(abs(Double(moments.variance) - variance) < 1e-4 * variance)
+    }
+
+    @Test("With normalised rewards, RL²'s update does not depend on the rewards' scale; without, it does")
+    func normalisedRewardsRemoveTheScale() throws {
+        let (policy, parameters, trials) = try Self.gridNaviTrials(count: 4)
+        let scaled = trials.map { trial in
+            var t = trial
+            t.rewards = t.rewards.map { $0 * 7 }
+            return t
+        }
+        func step(_ trials: [Trial], normalising: Bool) throws -> (parameters: [Tensor<Float>], moments: RunningMoments) {
+            var settings = RL2.Settings()
+            settings.trialsPerBatch = 2
+            settings.normalisesRewards = normalising
+            var learner = RL2(policy: policy, settings: settings, shuffleSeed: 3)
+            let updated = try learner.update(parameters, trials: trials, threads: 1).parameters
+            return (updated, learner.returnMoments)
+        }
+        func largestGap(_ a: [Tensor<Float>], _ b: [Tensor<Float>]) -> Float {
+            zip(a, b).map { ($0 - $1).scalars.map(abs).max()! }.max()!
+        }
+        let plain = try step(trials, normalising: true), large = try step(scaled, normalising: true)
+        #expect(largestGap(plain.parameters, large.parameters) < 1e-5)
+        #expect(abs(large.moments.variance / plain.moments.variance - 49) < 1e-3)
+        #expect(plain.moments.count == Float(trials.reduce(0) { $0 + $1.length }))
+        // The values stay on the scale they were sampled with, so unnormalised rewards ×7 change the step.
+        let rawPlain = try step(trials, normalising: false), rawLarge = try step(scaled, normalising: false)
+        #expect(largestGap(rawPlain.parameters, rawLarge.parameters) > 1e-4)
+        // The moments are part of the learner's state and come back on restore.
+        var settings = RL2.Settings()
+        settings.normalisesRewards = true
+        settings.trialsPerBatch = 2
+        var learner = RL2(policy: policy, settings: settings, shuffleSeed: 3)
+        _ = try learner.update(parameters, trials: trials, threads: 1)
+        var fresh = RL2(policy: policy, settings: settings, shuffleSeed: 3)
+        try fresh.restore(learner.state)
+        #expect(fresh.returnMoments == learner.returnMoments)
     }
 
     @Test("A short RL² run on a two-goal corridor does better in the trial's second episode than its first")
