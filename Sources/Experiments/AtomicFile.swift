@@ -48,10 +48,16 @@ public enum AtomicFile {
     /// leave part of it, which the reader must recognise (`ProgressLog` drops a torn last line).
     /// - Throws: `RunError.cannotWrite` with the system's reason.
     public static func append(_ text: String, to url: URL) throws {
+        try append(Data(text.utf8), to: url)
+    }
+
+    /// Appends `data` as `append(_:to:)` appends text.
+    public static func append(_ data: Data, to url: URL) throws {
+        guard !data.isEmpty else { return }
         let fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw RunError.cannotWrite(path: url.path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        let ok = Array(text.utf8).withUnsafeBytes { buffer -> Bool in
+        let ok = data.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
                 let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)

@@ -25,6 +25,8 @@ public struct Checkpoint: Sendable {
         /// … or the recurrent policy of a memory-based one.
         public var recurrentPolicy: RecurrentPolicy?
         public var randomStreams = "derived from (seed, purpose, iteration); nothing to restore"
+        /// Environment steps sampled by the run so far (nil in checkpoints written before it was kept).
+        public var environmentSteps: Int?
 
         public init(iteration: Int, configuration: TrainingConfiguration, specName: String,
                     family: AnyEnvironmentFamily, policy: PolicyDescription) {
@@ -141,6 +143,39 @@ public struct Checkpoint: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(manifest), to: directory.appendingPathComponent(Self.manifestFile))
+    }
+
+    /// The folder of a run's kept checkpoints (`--keep-every`).
+    public static let keptFolder = "checkpoints"
+
+    /// Where the checkpoint of `iteration` is kept in the run folder `run`.
+    public static func keptDirectory(iteration: Int, in run: URL) -> URL {
+        run.appendingPathComponent(keptFolder).appendingPathComponent(String(format: "iteration-%06d", iteration))
+    }
+
+    /// The iterations whose checkpoints `run` keeps, in order.
+    public static func keptIterations(in run: URL) -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent(keptFolder).path)) ?? []
+        return names.compactMap { $0.hasPrefix("iteration-") ? Int($0.dropFirst("iteration-".count)) : nil }
+            .filter { exists(in: keptDirectory(iteration: $0, in: run)) }.sorted()
+    }
+
+    /// The checkpoint of `iteration` of the run at `location` (a run folder or one of its
+    /// checkpoint files): the latest when it is that iteration, a kept one otherwise.
+    /// - Throws: `RunError.missingCheckpoint` naming the iterations the run keeps when it has no such one.
+    public static func load(from location: URL, iteration: Int?) throws -> Checkpoint {
+        guard let iteration else { return try load(from: location) }
+        let latest = try load(from: location)
+        if latest.manifest.iteration == iteration { return latest }
+        var isDirectory: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        let run = isFolder ? location : location.deletingLastPathComponent()
+        let kept = keptDirectory(iteration: iteration, in: run)
+        guard exists(in: kept) else {
+            throw RunError.missingCheckpoint(run: run.relativePath, iteration: iteration,
+                                             available: Array(Set(keptIterations(in: run) + [latest.manifest.iteration])).sorted())
+        }
+        return try load(from: kept)
     }
 
     /// Whether `directory` holds a checkpoint at all (either file).

@@ -17,6 +17,8 @@ public struct IterationReport: Sendable, Equatable {
     public var secondsTotal: Double
     /// Environment steps sampled in this iteration (all tasks, before and after adaptation).
     public var environmentSteps: Int
+    /// The trainer's figures of the policy (`PolicyStatistics`), the same for every learner of a kind.
+    public var policyMetrics: [Metric] = []
 }
 
 extension IterationReport {
@@ -114,7 +116,15 @@ public struct MetaTrainer: Sendable {
     }
 
     /// The columns of this run's `progress.csv`.
-    public var progressColumns: [String] { ProgressLog.columns(learnerMetrics: engine.metricColumns) }
+    public var progressColumns: [String] { ProgressLog.columns(learnerMetrics: engine.metricColumns, policyMetrics: policyColumns) }
+
+    /// The columns of `IterationReport.policyMetrics`.
+    public var policyColumns: [String] {
+        switch engine {
+        case .gradient(let learner, _): PolicyStatistics.columns(for: learner.policy)
+        case .memory: PolicyStatistics.trialColumns
+        }
+    }
 
     /// The gradient-based learner, or nil for a memory-based one.
     public var learner: (any MetaLearner)? { if case .gradient(let learner, _) = engine { learner } else { nil } }
@@ -150,6 +160,9 @@ public struct MetaTrainer: Sendable {
             let (updated, metrics) = try learner.update(theta, rollouts: rollouts, threads: configuration.threads)
             engine = .gradient(learner, sampler)
             parameters = updated
+            let policyMetrics = PolicyStatistics.metrics(policy: learner.policy, before: theta, after: updated,
+                                                         batches: rollouts.map { ($0.train.first ?? $0.valid).episodes },
+                                                         threads: configuration.threads)
             report = IterationReport(
                 iteration: iteration + 1,
                 returnBefore: mean(rollouts.map { mean(($0.train.first ?? $0.valid).episodes.episodeReturns) }),
@@ -159,7 +172,8 @@ public struct MetaTrainer: Sendable {
                 secondsTotal: (clock.now - start).inSeconds,
                 environmentSteps: rollouts.reduce(0) { total, rollout in
                     total + rollout.valid.episodes.stepCount + rollout.train.reduce(0) { $0 + $1.episodes.stepCount }
-                })
+                },
+                policyMetrics: policyMetrics)
         case .memory(var learner, let sampler):
             let trials = sampler.collectMetaBatch(parameters: theta, seed: configuration.seed, iteration: iteration,
                                                   count: configuration.metaBatchSize, threads: configuration.threads)
@@ -179,7 +193,8 @@ public struct MetaTrainer: Sendable {
                 metrics: metrics,
                 secondsSampling: (sampled - start).inSeconds,
                 secondsTotal: (clock.now - start).inSeconds,
-                environmentSteps: trials.reduce(0) { $0 + $1.length })
+                environmentSteps: trials.reduce(0) { $0 + $1.length },
+                policyMetrics: PolicyStatistics.metrics(trials: trials))
         }
         iteration += 1
         return report

@@ -8,6 +8,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case invalidSettings(path: String, reason: String)
     case incompatibleCheckpoint(path: String, reason: String)
     case invalidConfiguration(key: String, reason: String)
+    /// `--iteration N` of a run that keeps no checkpoint of iteration N.
+    case missingCheckpoint(run: String, iteration: Int, available: [Int])
     /// Another process holds the run folder's lock.
     case runInUse(path: String, holder: String)
 
@@ -20,6 +22,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case .invalidSettings(let path, let reason): "\(path): \(reason)"
         case .incompatibleCheckpoint(let path, let reason): "\(path): \(reason)"
         case .invalidConfiguration(let key, let reason): "configuration `\(key)`: \(reason)"
+        case .missingCheckpoint(let run, let iteration, let available):
+            "\(run) has no checkpoint of iteration \(iteration); it has \(available.map(String.init).joined(separator: ", ")) (train with --keep-every N to keep every Nth)"
         case .runInUse(let path, let holder): "\(path) is in use by \(holder); wait for it to end, or choose another folder"
         }
     }

@@ -33,6 +33,7 @@ extension TrainingConfiguration {
         ("rl2-max-grad-norm", "rl2.maxGradientNorm"), ("rl2-trials-per-batch", "rl2.trialsPerBatch"),
         ("rl2-normalise-rewards", "rl2.normalisesRewards"),
         ("hidden", "hidden"), ("activation", "activation"), ("seed", "seed"), ("threads", "threads"),
+        ("eval-every", "evalEvery"), ("eval-tasks", "evalTasks"), ("keep-every", "keepEvery"),
     ]
 
     /// The settings-file key of the setting `validate()` calls `flag`.

@@ -49,6 +49,14 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     /// Threads to spread the tasks of a meta-batch over (all cores by default).
     public var threads: Int = 2
 
+    // MARK: Recording (none of it changes the training's numbers)
+    /// A held-out evaluation every this many iterations into `eval.csv` (0: none).
+    public var evalEvery: Int = 0
+    /// Held-out tasks of each of those evaluations (the same tasks every time).
+    public var evalTasks: Int = 40
+    /// Keep the checkpoint of every this many iterations under `checkpoints/` beside the latest (0: only the latest).
+    public var keepEvery: Int = 0
+
     public init() {}
 
     /// Keys missing from a saved configuration keep their defaults, so checkpoints written
@@ -75,6 +83,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         activation = try c.decodeIfPresent(MLP.Activation.self, forKey: .activation) ?? d.activation
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
+        evalTasks = try c.decodeIfPresent(Int.self, forKey: .evalTasks) ?? d.evalTasks
+        keepEvery = try c.decodeIfPresent(Int.self, forKey: .keepEvery) ?? d.keepEvery
     }
 
     /// The names `algorithm` accepts.

@@ -13,21 +13,17 @@ public struct TrainingRun {
     /// The last completed iteration not yet on disk, for a signal handler to save before the
     /// process ends. Used under the run's `writes` lock only.
     public final class PendingSave: @unchecked Sendable {
-        /// A copy of the run's log, kept row for row (sharing the run's rows would copy them all
+        /// A copy of the run's logs, kept row for row (sharing the run's rows would copy them all
         /// at each append), and the checkpoint of the iteration held.
-        private var log: ProgressLog?
+        private var logs: RunLogs?
         private var held: (checkpoint: Checkpoint, directory: URL)?
         /// The last iteration on disk.
         public private(set) var savedIteration: Int
 
         public init(iteration: Int) { savedIteration = iteration }
 
-        func hold(log runLog: ProgressLog, checkpoint: Checkpoint, directory: URL) {
-            if log == nil || log!.rows.count > runLog.rows.count {
-                log = runLog
-            } else {
-                while log!.rows.count < runLog.rows.count { log!.append(row: runLog.rows[log!.rows.count]) }
-            }
+        func hold(logs runLogs: RunLogs, checkpoint: Checkpoint, directory: URL) {
+            if logs == nil { logs = runLogs } else { logs!.catchUp(with: runLogs) }
             held = (checkpoint, directory)
         }
 
@@ -38,19 +34,53 @@ public struct TrainingRun {
 
         /// Writes what is held. Call with the run's `writes` lock held.
         public func save() throws {
-            guard let held, var log else { return }
-            try log.save(whole: true)   // the run's own log may have appended rows this copy has not
-            self.log = log
+            guard let held, var logs else { return }
+            try logs.save(whole: true)   // the run's own logs may have appended rows this copy has not
+            self.logs = logs
             try held.checkpoint.save(in: held.directory)
             clear(savedIteration: held.checkpoint.manifest.iteration)
+        }
+    }
+
+    /// What a resumed run may record differently (nil: as before); none of it changes the
+    /// training's numbers.
+    public struct RecordingChanges: Sendable {
+        public var evalEvery: Int?
+        public var evalTasks: Int?
+        public var keepEvery: Int?
+
+        public init(evalEvery: Int? = nil, evalTasks: Int? = nil, keepEvery: Int? = nil) {
+            self.evalEvery = evalEvery
+            self.evalTasks = evalTasks
+            self.keepEvery = keepEvery
+        }
+
+        func apply(to configuration: inout TrainingConfiguration) {
+            if let evalEvery { configuration.evalEvery = evalEvery }
+            if let evalTasks { configuration.evalTasks = evalTasks }
+            if let keepEvery { configuration.keepEvery = keepEvery }
         }
     }
 
     public let directory: URL
     public let spec: EnvironmentSpec
     public private(set) var trainer: MetaTrainer
-    private var log: ProgressLog
+    private var logs: RunLogs
     private let lock: RunLock
+    /// Environment steps sampled so far, and the seconds of earlier sessions.
+    private var environmentSteps: Int
+    private let secondsBefore: Double
+
+    private init(directory: URL, spec: EnvironmentSpec, trainer: MetaTrainer, logs: RunLogs, lock: RunLock,
+                 environmentSteps: Int = 0, secondsBefore: Double = 0) {
+        self.directory = directory
+        self.spec = spec
+        self.trainer = trainer
+        self.logs = logs
+        self.lock = lock
+        self.environmentSteps = environmentSteps
+        self.secondsBefore = secondsBefore
+    }
 
     public static let configurationFile = "config.toml"
 
@@ -82,16 +112,17 @@ public struct TrainingRun {
         guard holdsNothing() else { throw RunError.runDirectoryNotEmpty(path: directory.path) }
         AtomicFile.removeLeftovers(in: directory)
         try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
+        try RunMetadata.record(sessionFromIteration: 0, in: directory)
         let trainer = MetaTrainer(configuration: configuration, family: spec.family)
-        return TrainingRun(directory: directory, spec: spec, trainer: trainer,
-                           log: ProgressLog(directory: directory, columns: trainer.progressColumns), lock: lock)
+        return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: RunLogs(directory: directory, trainer: trainer), lock: lock)
     }
 
     /// Continues the run in `directory` from its checkpoint, with `iterations` as the new total if
     /// given (not fewer than those done) and the thread count of this machine. A run stopped
     /// before its first checkpoint starts again from the beginning with the settings in its
     /// `config.toml`.
-    public static func resume(directory: URL, iterations: Int? = nil, threads: Int? = nil) throws -> TrainingRun {
+    public static func resume(directory: URL, iterations: Int? = nil, threads: Int? = nil,
+                              recording: RecordingChanges = .init()) throws -> TrainingRun {
         guard FileManager.default.fileExists(atPath: directory.path) else { throw RunError.missingFile(path: directory.path) }
         let lock = try RunLock(directory: directory)
         AtomicFile.removeLeftovers(in: directory)
@@ -100,12 +131,14 @@ public struct TrainingRun {
             var configuration = try TrainingConfiguration.load(file: settingsFile)
             if let iterations { configuration.iterations = iterations }
             if let threads { configuration.threads = threads }
+            recording.apply(to: &configuration)
             try configuration.validate()
             let spec = try EnvironmentSpec.load(configuration.spec)
             try configuration.checkMemory(for: spec.family)
             let trainer = MetaTrainer(configuration: configuration, family: spec.family)
-            return TrainingRun(directory: directory, spec: spec, trainer: trainer,
-                               log: ProgressLog(directory: directory, columns: trainer.progressColumns), lock: lock)
+            try RunMetadata.record(sessionFromIteration: 0, in: directory)
+            return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: RunLogs(directory: directory, trainer: trainer),
+                               lock: lock)
         }
         let checkpoint = try Checkpoint.load(from: directory)
         var configuration = checkpoint.manifest.configuration
@@ -120,6 +153,7 @@ public struct TrainingRun {
             configuration.iterations = iterations
         }
         if let threads { configuration.threads = threads }
+        recording.apply(to: &configuration)
         try configuration.validate()
         let manifest = checkpoint.manifest
         let spec = EnvironmentSpec(name: manifest.specName, path: "", description: "", family: manifest.family)
@@ -131,16 +165,24 @@ public struct TrainingRun {
             throw RunError.incompatibleCheckpoint(path: directory.appendingPathComponent(Checkpoint.parametersFile).path,
                                                   reason: error.description)
         }
-        return TrainingRun(directory: directory, spec: spec, trainer: trainer,
-                           log: try ProgressLog(resumingIn: directory, columns: trainer.progressColumns, upTo: manifest.iteration),
-                           lock: lock)
+        let logs = try RunLogs(resumingIn: directory, trainer: trainer, upTo: manifest.iteration)
+        try RunMetadata.record(sessionFromIteration: manifest.iteration, in: directory)
+        // The seconds so far are the log's (a wall-clock figure has no place in a checkpoint that
+        // a resumed run writes bit for bit as the unbroken one); a checkpoint from before the
+        // steps were counted has none.
+        let last = logs.progress.values(ofRows: max(logs.progress.rows.count - 1, 0)..<logs.progress.rows.count).first
+        return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: logs, lock: lock,
+                           environmentSteps: manifest.environmentSteps ?? last?["environment_steps"].map { Int($0) } ?? 0,
+                           secondsBefore: last?["time/elapsed"] ?? 0)
     }
 
     /// Runs the remaining iterations, logging each and checkpointing when `saveInterval` has
     /// passed since the last save, and after the last iteration; `report` sees every iteration's
     /// figures (the terminal progress bar). An iteration of MAML on navigation takes longer than
     /// the interval, so it is saved after every iteration; RL²'s take milliseconds, and three
-    /// flushed files per iteration would halve its speed.
+    /// flushed files per iteration would halve its speed. Every `evalEvery`th iteration (and
+    /// before the first) is evaluated on held-out tasks into `eval.csv`; every `keepEvery`th is
+    /// saved, and its checkpoint kept under `checkpoints/`.
     ///
     /// `pending` always holds the last completed iteration not yet saved (taken under `writes`),
     /// so that whoever takes `writes` (a signal handler) can save it: no completed iteration is lost.
@@ -150,27 +192,52 @@ public struct TrainingRun {
                              report: (IterationReport) -> Void = { _ in }) throws {
         defer { lock.unlock() }
         let clock = ContinuousClock()
+        let sessionStart = clock.now
         var lastSave: ContinuousClock.Instant?   // the first iteration is saved at once
         var unsaved = false
+        let configuration = trainer.configuration
+        func elapsed() -> Double { secondsBefore + (clock.now - sessionStart).inSeconds }
         func save() throws {
             writes?.lock()
             defer { writes?.unlock() }
-            try log.save()
+            try logs.save()
             try checkpoint().save(in: directory)
             pending?.clear(savedIteration: trainer.iteration)
             unsaved = false
             lastSave = clock.now
         }
+        func evaluate() throws {
+            let start = clock.now
+            let steps = try trainer.evaluateHeldOut(taskCount: configuration.evalTasks)
+            let seconds = (clock.now - start).inSeconds
+            for step in steps {
+                logs.evaluations.append(HeldOutEvaluation.row(step, iteration: trainer.iteration, environmentSteps: environmentSteps,
+                                                              seconds: seconds, wallTime: Date().timeIntervalSince1970))
+            }
+        }
         do {
-            while trainer.iteration < trainer.configuration.iterations {
+            if configuration.evalEvery > 0, trainer.iteration == 0, logs.evaluations.rows.isEmpty {
+                try evaluate()
+            }
+            while trainer.iteration < configuration.iterations {
                 let result = try trainer.runIteration()
-                log.append(result)
+                environmentSteps += result.environmentSteps
+                logs.progress.append(ProgressLog.row(result, environmentSteps: environmentSteps, elapsedSeconds: elapsed(),
+                                                     wallTime: Date().timeIntervalSince1970))
                 unsaved = true
-                if trainer.iteration == trainer.configuration.iterations || lastSave.map({ clock.now - $0 >= saveInterval }) ?? true {
+                let iteration = trainer.iteration
+                if configuration.evalEvery > 0, iteration % configuration.evalEvery == 0 { try evaluate() }
+                let keeps = configuration.keepEvery > 0 && iteration % configuration.keepEvery == 0
+                if keeps || iteration == configuration.iterations || lastSave.map({ clock.now - $0 >= saveInterval }) ?? true {
                     try save()
+                    if keeps {
+                        let kept = Checkpoint.keptDirectory(iteration: iteration, in: directory)
+                        try WritableFolder.create(kept)
+                        try checkpoint().save(in: kept)
+                    }
                 } else if let pending {
                     writes?.lock()
-                    pending.hold(log: log, checkpoint: checkpoint(), directory: directory)
+                    pending.hold(logs: logs, checkpoint: checkpoint(), directory: directory)
                     writes?.unlock()
                 }
                 report(result)
@@ -183,9 +250,48 @@ public struct TrainingRun {
     }
 
     public func checkpoint() -> Checkpoint {
-        Checkpoint(manifest: .init(iteration: trainer.iteration, configuration: trainer.configuration, specName: spec.name,
-                                   family: trainer.family, policy: trainer.engine.policyDescription),
-                   parameters: trainer.parameters, learnerState: trainer.engine.state)
+        var manifest = Checkpoint.Manifest(iteration: trainer.iteration, configuration: trainer.configuration, specName: spec.name,
+                                           family: trainer.family, policy: trainer.engine.policyDescription)
+        manifest.environmentSteps = environmentSteps
+        return Checkpoint(manifest: manifest, parameters: trainer.parameters, learnerState: trainer.engine.state)
+    }
+}
+
+/// The files a run writes beside its checkpoint at each save: `progress.csv`, `eval.csv` (when
+/// the run evaluates, or did) and the TensorBoard events derived from both.
+struct RunLogs: Sendable {
+    var progress: CSVLog
+    var evaluations: CSVLog
+    var events: TensorBoardLog
+    /// Whether `eval.csv` is written (a run without evaluations gets no empty file).
+    let writesEvaluations: Bool
+
+    init(directory: URL, trainer: MetaTrainer) {
+        progress = CSVLog(url: directory.appendingPathComponent(ProgressLog.fileName), columns: trainer.progressColumns)
+        evaluations = CSVLog(url: directory.appendingPathComponent(HeldOutEvaluation.fileName), columns: HeldOutEvaluation.columns)
+        events = TensorBoardLog(directory: directory, trialEpisodes: trainer.configuration.adaptsInMemory)
+        writesEvaluations = trainer.configuration.evalEvery > 0
+    }
+
+    init(resumingIn directory: URL, trainer: MetaTrainer, upTo iteration: Int) throws {
+        progress = try CSVLog(resuming: directory.appendingPathComponent(ProgressLog.fileName), columns: trainer.progressColumns,
+                              upTo: iteration)
+        evaluations = try CSVLog(resuming: directory.appendingPathComponent(HeldOutEvaluation.fileName),
+                                 columns: HeldOutEvaluation.columns, upTo: iteration)
+        events = TensorBoardLog(directory: directory, trialEpisodes: trainer.configuration.adaptsInMemory)
+        writesEvaluations = trainer.configuration.evalEvery > 0 || !evaluations.rows.isEmpty
+    }
+
+    mutating func save(whole: Bool = false) throws {
+        try progress.save(whole: whole)
+        if writesEvaluations { try evaluations.save(whole: whole) }
+        try events.save(progress: progress, evaluations: evaluations, whole: whole)
+    }
+
+    /// Brings this copy to the rows of `other` (see `CSVLog.catchUp`).
+    mutating func catchUp(with other: RunLogs) {
+        progress.catchUp(with: other.progress)
+        evaluations.catchUp(with: other.evaluations)
     }
 }
 
@@ -262,6 +368,9 @@ extension TrainingConfiguration {
         try require(rl2.learningRate, "rl2-lr", in: 0...1e6, open: true, "must be positive and at most 10⁶")
         try require(rl2.maxGradientNorm, "rl2-max-grad-norm", in: 0...1e12, open: true, "must be positive")
         try require(rl2.trialsPerBatch, "rl2-trials-per-batch", in: 1...100_000, "must lie in 1…100000")
+        try require(evalEvery, "eval-every", in: 0...Self.largestCount, "must lie in 0…\(Self.largestCount) (0: no evaluations)")
+        try require(evalTasks, "eval-tasks", in: 1...100_000, "must lie in 1…100000")
+        try require(keepEvery, "keep-every", in: 0...Self.largestCount, "must lie in 0…\(Self.largestCount) (0: only the latest checkpoint)")
         if adaptsInMemory {
             // RL² adapts within a trial: the inner loop's settings would do nothing.
             let defaults = TrainingConfiguration()

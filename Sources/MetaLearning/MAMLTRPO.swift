@@ -102,7 +102,6 @@ public struct MAMLTRPO: Sendable {
     public struct UpdateReport: Sendable, Equatable {
         public var lossBefore: Double
         public var lossAfter: Double
-        public var klBefore: Double
         public var klAfter: Double
         /// Line-search trials evaluated (1 when the full step was accepted).
         public var lineSearchTrials: Int
@@ -214,8 +213,7 @@ extension MAMLTRPO.UpdateReport {
     /// The report of TRPO's figures, by their `progress.csv` names.
     init(_ metrics: [Metric]) {
         func value(_ name: String) -> Double { metrics.first { $0.name == name }?.value ?? 0 }
-        self.init(lossBefore: value("losses/outer_before"), lossAfter: value("losses/outer_after"), klBefore: value("kl/before"),
-                  klAfter: value("kl/after"), lineSearchTrials: Int(value("line_search/trials")),
+        self.init(lossBefore: value("losses/outer_before"), lossAfter: value("losses/outer_after"), klAfter: value("kl/after"), lineSearchTrials: Int(value("line_search/trials")),
                   accepted: value("line_search/accepted") == 1, secondsMetaGradient: value("time/meta_gradient"),
                   secondsConjugateGradient: value("time/conjugate_gradient"), secondsLineSearch: value("time/line_search"))
     }

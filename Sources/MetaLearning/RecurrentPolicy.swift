@@ -228,6 +228,22 @@ public struct RecurrentPolicy: Sendable, Equatable, Codable {
         }
     }
 
+    /// The entropy of the head's distribution at outputs `o` (nats): −Σ p log p for the
+    /// categorical head, Σ log σ + ½d(1 + log 2π) for the Gaussian, whose σ is state-independent.
+    @inline(__always)
+    public func entropy(outputs o: UnsafeBufferPointer<Float>, logStd: [Float]) -> Float {
+        if isDiscrete {
+            let normaliser = Self.logSumExp(o)
+            var total: Float = 0
+            for v in o {
+                let logp = v - normaliser
+                total -= Float.exp(logp) * logp
+            }
+            return total
+        }
+        return logStd.reduce(0, +) + Float(headSize) * 0.5 * (1 + Float.log(2 * Float.pi))
+    }
+
     /// A standard normal draw (Box–Muller).
     @inline(__always)
     static func standardNormal(using rng: inout SplitMix64) -> Float {

@@ -15,6 +15,8 @@ public struct Trial: Sendable, Equatable {
     public internal(set) var logProbabilities: [Float] = []
     /// V_old(h_t), the value head's estimate when the step was taken.
     public internal(set) var values: [Float] = []
+    /// The entropy of the action distribution each step was sampled from.
+    public internal(set) var entropies: [Float] = []
     /// The episode of the trial each step belongs to, from 0.
     public internal(set) var episodes: [Int32] = []
     /// The observation the trial ended in.
@@ -43,6 +45,7 @@ public struct Trial: Sendable, Equatable {
         cut.rewards = Array(rewards.prefix(n))
         cut.logProbabilities = Array(logProbabilities.prefix(n))
         cut.values = Array(values.prefix(n))
+        cut.entropies = Array(entropies.prefix(n))
         cut.episodes = Array(episodes.prefix(n))
         cut.finalObservation = n == length ? finalObservation : Array(features[(n * featureSize)..<(n * featureSize + finalObservation.count)])
         return cut
@@ -129,6 +132,7 @@ public struct TrialSampler<Environment: VectorEnvironment>: Sendable {
             policy.step(features, batch: n, state: &state, parameters: parameters)
             let (outputs, values) = state.hidden.withUnsafeBufferPointer { policy.heads($0, rows: n, parameters: parameters) }
             var logProbabilities = [Float](repeating: 0, count: n)
+            var entropies = [Float](repeating: 0, count: n)
             outputs.withUnsafeBufferPointer { out in
                 actions.withUnsafeMutableBufferPointer { act in
                     for i in 0..<n {
@@ -140,6 +144,7 @@ public struct TrialSampler<Environment: VectorEnvironment>: Sendable {
                         let o = UnsafeBufferPointer(rebasing: out[(i * k)..<((i + 1) * k)])
                         policy.sampleAction(outputs: o, logStd: logStd, into: row, using: &streams[i])
                         logProbabilities[i] = policy.logProbability(of: UnsafeBufferPointer(row), outputs: o, logStd: logStd)
+                        entropies[i] = policy.entropy(outputs: o, logStd: logStd)
                     }
                 }
             }
@@ -150,6 +155,7 @@ public struct TrialSampler<Environment: VectorEnvironment>: Sendable {
                 trials[i].rewards.append(buffers.rewards[i])
                 trials[i].logProbabilities.append(logProbabilities[i])
                 trials[i].values.append(values[i])
+                trials[i].entropies.append(entropies[i])
                 trials[i].episodes.append(episode[i])
                 previousReward[i] = buffers.rewards[i]
                 startsEpisode[i] = buffers.episodeEnded[i]

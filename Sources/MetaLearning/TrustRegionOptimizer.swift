@@ -30,7 +30,7 @@ public struct TrustRegionOptimizer: OuterOptimizer {
     public var form: SurrogateForm { .ratio }
 
     public static let columns = [
-        "losses/outer_before", "losses/outer_after", "kl/before", "kl/after", "line_search/trials", "line_search/accepted",
+        "losses/outer_before", "losses/outer_after", "kl/after", "line_search/trials", "line_search/accepted",
         "time/meta_gradient", "time/conjugate_gradient", "time/line_search",
     ]
     public var metricColumns: [String] { Self.columns }
@@ -75,7 +75,7 @@ public struct TrustRegionOptimizer: OuterOptimizer {
         try NonFiniteValueError.check(result.scalars, "the updated parameters")
         let metrics = [
             Metric("losses/outer_before", Double(start.loss)), Metric("losses/outer_after", Double(lossAfter)),
-            Metric("kl/before", Double(start.kl)), Metric("kl/after", Double(klAfter)),
+            Metric("kl/after", Double(klAfter)),
             Metric("line_search/trials", Double(trials)), Metric("line_search/accepted", accepted ? 1 : 0),
             Metric("time/meta_gradient", secondsGradient), Metric("time/conjugate_gradient", secondsCG),
             Metric("time/line_search", (clock.now - startLineSearch).inSeconds),

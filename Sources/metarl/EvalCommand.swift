@@ -24,6 +24,7 @@ struct EvalCommand: ParsableCommand {
               metarl eval runs/nav
               metarl eval runs/gridnavi-rl2 --trials 20
               metarl eval runs/nav/checkpoint.json --steps 3 --json
+              metarl eval runs/nav --iteration 100                (a checkpoint kept by --keep-every)
               metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
               metarl eval runs/nav --random-init                  (random baseline)
               metarl eval runs/nav --step-sizes 0.1,0.025,0.025   (own step sizes)
@@ -33,6 +34,9 @@ struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A run directory, or the path of its checkpoint.json or checkpoint.safetensors.")
     var checkpoint: String
+
+    @Option(parsing: .unconditional, help: "Evaluate the run's checkpoint of iteration N (kept by train --keep-every) instead of its latest.")
+    var iteration: Int?
 
     @Option(parsing: .unconditional, help: "Held-out tasks to evaluate on.")
     var tasks = 40
@@ -81,6 +85,7 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         try require(tasks, "--tasks", in: 1...100_000)
+        if let iteration { try require(iteration, "--iteration", in: 0...1_000_000) }
         if let steps { try require(steps, "--steps", in: 0...1000) }
         try require(episodes, "--episodes", in: 1...100_000)
         if let trials { try require(trials, "--trials", in: 1...100_000) }
@@ -109,7 +114,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+        let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint), iteration: iteration)
         guard let policy = loaded.manifest.policy else { return try runTrials(loaded) }
         if trials != nil {
             throw CommandFailure(description: "--trials is for memory-based learners; \(loaded.manifest.configuration.algorithm) adapts by gradient steps (--steps, --episodes)")

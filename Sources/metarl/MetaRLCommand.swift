@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import Experiments
 import Foundation
 
 @main
@@ -20,7 +21,7 @@ struct MetaRLCommand: ParsableCommand {
               metarl bench train navigation            seconds per meta-iteration
               metarl bench autodiff                    the differentiable core vs PyTorch
             """,
-        version: "0.1.0",
+        version: RunMetadata.version,
         subcommands: [TrainCommand.self, EvalCommand.self, WatchCommand.self, RenderCommand.self, EnvsCommand.self, BenchCommand.self]
     )
 

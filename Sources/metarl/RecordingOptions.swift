@@ -8,6 +8,9 @@ struct RecordingOptions: ParsableArguments {
     @Argument(help: "A run directory or its checkpoint file; with --random, an environment spec (a preset's name or a path).")
     var source: String
 
+    @Option(parsing: .unconditional, help: "Show the run's checkpoint of iteration N (kept by train --keep-every) instead of its latest.")
+    var iteration: Int?
+
     @Flag(help: "Show a freshly initialised (random) policy on the spec given instead of a trained one.")
     var random = false
 
@@ -28,6 +31,10 @@ struct RecordingOptions: ParsableArguments {
 
     func validate(shownEpisodes: Int) throws {
         try require(task, "--task", in: 0...1_000_000)
+        if let iteration {
+            try require(iteration, "--iteration", in: 0...1_000_000)
+            if random { throw ValidationError("--iteration picks a checkpoint of a run; --random shows an untrained policy") }
+        }
         if let steps, steps < 0 || steps > 9 {
             throw ValidationError("--steps must be between 0 and 9 (the keys 0–9 jump to a step), got \(steps)")
         }
@@ -46,7 +53,7 @@ struct RecordingOptions: ParsableArguments {
                 spec: spec, taskIndex: taskIndex, seed: seed, steps: steps ?? 0,
                 episodes: batch, halvesStepAfterFirst: halveStep)
         }
-        let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: source))
+        let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: source), iteration: iteration)
         if checkpoint.manifest.recurrentPolicy != nil {
             // A memory-based learner adapts within the trial: its stages are the trial's episodes.
             if steps != nil { throw ValidationError("--steps is for gradient-based learners; an rl2 run shows the episodes of its trials") }

@@ -132,11 +132,17 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64?
     @Option(parsing: .unconditional, help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
     var threads: Int?
+    @Option(parsing: .unconditional, help: "Evaluate on held-out tasks before training and every N iterations, into eval.csv (default 0: never).")
+    var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Held-out tasks of each --eval-every evaluation, the same ones each time (default 40).")
+    var evalTasks: Int?
+    @Option(parsing: .unconditional, help: "Keep the checkpoint of every Nth iteration under checkpoints/ (default 0: only the latest); eval, watch and render take --iteration N.")
+    var keepEvery: Int?
     @Option(help: "Run directory (default runs/<spec>-seed<seed>); must be new or empty.")
     var out: String?
     @Option(help: "A TOML file of settings (the format of a run's config.toml).")
     var config: String?
-    @Option(help: "Continue the run in this directory from its checkpoint, with its own settings; only --iterations (a new total) and --threads may be given with it.")
+    @Option(help: "Continue the run in this directory from its checkpoint, with its own settings; only --iterations (a new total), --threads, --eval-every, --eval-tasks and --keep-every may be given with it.")
     var resume: String?
 
     func validate() throws {
@@ -148,7 +154,8 @@ struct TrainCommand: ParsableCommand {
         if resume != nil && !settingsOfANewRun.isEmpty {
             // Silently ignoring them would let `--resume runs/a --out runs/b` extend runs/a.
             throw ValidationError("""
-                --resume continues a run with its own settings; only --iterations and --threads may change \
+                --resume continues a run with its own settings; only --iterations, --threads, --eval-every, --eval-tasks \
+                and --keep-every may change \
                 (got \(settingsOfANewRun.joined(separator: ", ")))
                 """)
         }
@@ -156,8 +163,11 @@ struct TrainCommand: ParsableCommand {
 
     /// The flags given that only a new run can take, as typed.
     private var settingsOfANewRun: [String] {
-        givenSettings.filter { $0 != "iterations" && $0 != "threads" }.map { "--" + flagName(of: $0) } + (out != nil ? ["--out"] : [])
+        givenSettings.filter { !Self.resumableSettings.contains($0) }.map { "--" + flagName(of: $0) } + (out != nil ? ["--out"] : [])
     }
+
+    /// The settings a resumed run may change: none of them changes the training's numbers.
+    static let resumableSettings: Set<String> = ["iterations", "threads", "eval-every", "eval-tasks", "keep-every"]
 
     /// The settings given as flags, by their names in `TrainingConfiguration.settingKeys`.
     private var givenSettings: [String] {
@@ -171,6 +181,7 @@ struct TrainCommand: ParsableCommand {
             ("halve-step", halveStep), ("outer-loss", outerLoss != nil), ("first-order", firstOrder),
             ("estimator", estimator != nil), ("hidden", hidden != nil), ("activation", activation != nil),
             ("max-kl", maxKl != nil), ("weighting", weighting != nil), ("seed", seed != nil), ("threads", threads != nil),
+            ("eval-every", evalEvery != nil), ("eval-tasks", evalTasks != nil), ("keep-every", keepEvery != nil),
         ]
         return given.filter(\.1).map(\.0)
     }
@@ -246,6 +257,9 @@ struct TrainCommand: ParsableCommand {
         }
         if let seed { c.seed = seed }
         if let threads { c.threads = threads }
+        if let evalEvery { c.evalEvery = evalEvery }
+        if let evalTasks { c.evalTasks = evalTasks }
+        if let keepEvery { c.keepEvery = keepEvery }
         do {
             try c.validate()
         } catch RunError.invalidConfiguration(let setting, let reason) {
@@ -264,7 +278,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         var run: TrainingRun
         if let resume {
-            run = try TrainingRun.resume(directory: URL(fileURLWithPath: resume), iterations: iterations, threads: threads)
+            run = try TrainingRun.resume(directory: URL(fileURLWithPath: resume), iterations: iterations, threads: threads,
+                                         recording: .init(evalEvery: evalEvery, evalTasks: evalTasks, keepEvery: keepEvery))
         } else {
             let configuration = try resolvedConfiguration()
             let loaded = try EnvironmentSpec.load(configuration.spec)

@@ -21,12 +21,13 @@ struct TrainingRunTests {
         return (c, EnvironmentSpec(name: "small-navigation", path: "", description: "", family: AnyEnvironmentFamily(family)))
     }
 
-    /// `progress.csv` without its wall-clock columns (`time/*`), which no two runs share.
-    func columnsWithoutTimes(_ directory: URL) throws -> [String] {
-        let lines = try String(contentsOf: directory.appendingPathComponent("progress.csv"), encoding: .utf8).split(separator: "\n")
+    /// `progress.csv` (or another of the run's CSV files) without its wall-clock columns
+    /// (`time/*`), which no two runs share.
+    func columnsWithoutTimes(_ directory: URL, file: String = "progress.csv") throws -> [String] {
+        let lines = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8).split(separator: "\n")
         let kept = lines[0].split(separator: ",").enumerated().filter { !$0.element.hasPrefix("time/") }.map(\.offset)
         return lines.map { line in
-            let fields = line.split(separator: ",")
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             return kept.map { String(fields[$0]) }.joined(separator: ",")
         }
     }
