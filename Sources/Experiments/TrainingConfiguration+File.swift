@@ -44,6 +44,12 @@ extension TrainingConfiguration {
     /// are relative to the spec's.
     public static func loadGivenKeys(file url: URL) throws -> (configuration: TrainingConfiguration, keys: Set<String>) {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw RunError.missingFile(path: url.path) }
+        return try loadGivenKeys(text: text, file: url)
+    }
+
+    /// Reads settings given as `text`, as if it were the contents of `url` (errors name it, a
+    /// relative spec is taken relative to its folder).
+    public static func loadGivenKeys(text: String, file url: URL) throws -> (configuration: TrainingConfiguration, keys: Set<String>) {
         let table: TOMLTable
         if let line = TOMLHeaderCheck.firstHeaderWithoutKey(in: text) {
             throw RunError.invalidSettings(path: url.path, reason: "line \(line): a table header needs a key after `[`")
@@ -113,5 +119,27 @@ extension TrainingConfiguration {
         let candidate = settings.deletingLastPathComponent().appendingPathComponent(spec).standardizedFileURL
         let looksLikePath = spec.contains("/") || spec.hasSuffix(".toml")
         return looksLikePath || FileManager.default.fileExists(atPath: candidate.path) ? candidate.path : spec
+    }
+}
+
+extension TrainingConfiguration {
+    /// Every setting as its dotted settings key and its value in TOML's spelling.
+    public var flattenedSettings: [String: String] {
+        guard let table: TOMLTable = try? TOMLEncoder().encode(self) else { return [:] }
+        var out: [String: String] = [:]
+        func walk(_ table: TOMLTable, prefix: String) {
+            for key in table.keys {
+                let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+                if let sub = table[key]?.table { walk(sub, prefix: name) } else if let value = table[key] { out[name] = "\(value)" }
+            }
+        }
+        walk(table, prefix: "")
+        return out
+    }
+
+    /// The settings keys whose values differ between the two, sorted.
+    public func differingSettings(from other: TrainingConfiguration) -> [String] {
+        let a = flattenedSettings, b = other.flattenedSettings
+        return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
     }
 }

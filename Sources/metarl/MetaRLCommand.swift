@@ -14,6 +14,9 @@ struct MetaRLCommand: ParsableCommand {
             Examples:
               metarl train navigation --out runs/nav   meta-train with MAML-TRPO
               metarl eval runs/nav                     returns after 0–3 adaptation steps
+              metarl sweep sweep.toml --jobs 2         several settings and seeds, then a summary
+              metarl report runs/sweep                 final figures per setting, over seeds
+              metarl plot runs/sweep --out curves.png  learning curves, seeds aggregated
               metarl watch runs/nav                    watch it adapt, in a window
               metarl render runs/nav --out nav.png     the same as one picture
               metarl envs list                         the environment presets
@@ -22,7 +25,7 @@ struct MetaRLCommand: ParsableCommand {
               metarl bench autodiff                    the differentiable core vs PyTorch
             """,
         version: RunMetadata.version,
-        subcommands: [TrainCommand.self, EvalCommand.self, WatchCommand.self, RenderCommand.self, EnvsCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, SweepCommand.self, ReportCommand.self, PlotCommand.self, EvalCommand.self, WatchCommand.self, RenderCommand.self, EnvsCommand.self, BenchCommand.self]
     )
 
     static func main() {
