@@ -3,7 +3,7 @@
 
 APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth python3-venv
 # The Python side of the tests (TensorBoard's reader for the event files), from PyPI into .venv-test.
-PYTHON_TEST_PACKAGES := tensorboard==2.21.0
+PYTHON_TEST_PACKAGES := tensorboard==2.21.0 numpy
 VENV := .venv-test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := --configuration release --scratch-path .build-release
@@ -21,13 +21,15 @@ run: deps
 
 ## test: every test with the default traits (under Xvfb, so the viewer's window is tested too),
 ## a seeded run of the loader fuzzer, 20 kill -9s of a training run each resumed, TensorBoard
-## reading back the event files, then a headless build and test without the default traits
+## reading back the event files and NumPy the saved episodes, then a headless build and test
+## without the default traits
 test: deps venv
 	swift build --build-tests
 	xvfb-run --auto-servernum env METARL_REQUIRE_DISPLAY=1 swift test --skip-build --disable-xctest
 	python3 scripts/fuzz-loaders.py --binary .build/debug/metarl --cases 2000 --seed 1
 	python3 scripts/kill-and-resume.py --binary .build/debug/metarl --kills 20 --seed 1
 	$(VENV)/bin/python scripts/check-tensorboard.py --binary .build/debug/metarl
+	$(VENV)/bin/python scripts/check-episode-archive.py --binary .build/debug/metarl
 	swift build --build-tests --disable-default-traits --scratch-path .build-headless
 	swift test --skip-build --disable-xctest --disable-default-traits --scratch-path .build-headless
 
@@ -43,7 +45,7 @@ install: deps
 ## venv: the virtual environment of the Python test helpers
 venv: deps
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
-	@$(VENV)/bin/python -c "import tensorboard" 2>/dev/null || $(VENV)/bin/pip install -q $(PYTHON_TEST_PACKAGES)
+	@$(VENV)/bin/python -c "import tensorboard, numpy" 2>/dev/null || $(VENV)/bin/pip install -q $(PYTHON_TEST_PACKAGES)
 
 ## deps: install the missing Debian packages
 deps:

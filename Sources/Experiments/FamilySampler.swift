@@ -48,6 +48,13 @@ public struct FamilySampler: Sendable {
         try box.evaluate(evaluation, parameters: parameters, taskCount: taskCount, seed: seed, threads: threads)
     }
 
+    /// `evaluate`, with each task's description and its episodes after 0…k steps (`[task][step]`).
+    public func evaluateKeepingEpisodes(
+        _ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskCount: Int, seed: UInt64, threads: Int
+    ) throws -> (steps: [AdaptationEvaluation.Step], tasks: [String], episodes: [[EpisodeBatch]]) {
+        try box.evaluateKeepingEpisodes(evaluation, parameters: parameters, taskCount: taskCount, seed: seed, threads: threads)
+    }
+
     /// Held-out task `taskIndex` of `seed` and its episodes after 0…k adaptation steps, exactly as
     /// `evaluate` samples them.
     public func trace(
@@ -66,6 +73,8 @@ private protocol SamplerOfFamily: Sendable {
                   threads: Int) throws -> [AdaptationEvaluation.Step]
     func trace(_ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskIndex: Int, seed: UInt64) throws
         -> (task: any Sendable, episodes: [EpisodeBatch])
+    func evaluateKeepingEpisodes(_ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskCount: Int, seed: UInt64,
+                                 threads: Int) throws -> (steps: [AdaptationEvaluation.Step], tasks: [String], episodes: [[EpisodeBatch]])
 }
 
 private struct TypedSampler<Family: EnvironmentFamily>: SamplerOfFamily {
@@ -88,6 +97,13 @@ private struct TypedSampler<Family: EnvironmentFamily>: SamplerOfFamily {
                   threads: Int) throws -> [AdaptationEvaluation.Step] {
         try evaluation.evaluate(parameters, tasks: AdaptationEvaluation.heldOutTasks(from: family, count: taskCount, seed: seed),
                                 sampler: sampler, seed: seed, threads: threads)
+    }
+
+    func evaluateKeepingEpisodes(_ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskCount: Int, seed: UInt64,
+                                 threads: Int) throws -> (steps: [AdaptationEvaluation.Step], tasks: [String], episodes: [[EpisodeBatch]]) {
+        let tasks = AdaptationEvaluation.heldOutTasks(from: family, count: taskCount, seed: seed)
+        let result = try evaluation.evaluate(parameters, tasks: tasks, sampler: sampler, seed: seed, threads: threads, keepingEpisodes: true)
+        return (result.steps, tasks.map(family.summary(of:)), result.episodes)
     }
 
     func trace(_ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskIndex: Int, seed: UInt64) throws

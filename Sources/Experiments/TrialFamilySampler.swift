@@ -40,10 +40,17 @@ public struct TrialFamilySampler: Sendable {
     /// step 0 is for a gradient-based learner).
     public func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
         -> [AdaptationEvaluation.Step] {
-        let perTask = box.evaluate(parameters: parameters, taskCount: taskCount, trialsPerTask: trialsPerTask, seed: seed,
-                                   threads: threads)
+        evaluateKeepingTrials(parameters: parameters, taskCount: taskCount, trialsPerTask: trialsPerTask, seed: seed, threads: threads).steps
+    }
+
+    /// `evaluate`, with each task's description and the trials sampled (task t's are
+    /// `trials[t * trialsPerTask ..< (t + 1) * trialsPerTask]`).
+    public func evaluateKeepingTrials(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
+        -> (steps: [AdaptationEvaluation.Step], tasks: [String], trials: [Trial]) {
+        let (perTask, tasks, trials) = box.evaluate(parameters: parameters, taskCount: taskCount, trialsPerTask: trialsPerTask,
+                                                    seed: seed, threads: threads)
         let episodes = perTask.map(\.returns.count).min() ?? 0
-        return (0..<episodes).map { k in
+        let steps = (0..<episodes).map { k in
             let values = perTask.map { $0.returns[k] }
             let n = Double(values.count)
             let mean = values.reduce(0, +) / n
@@ -52,6 +59,7 @@ public struct TrialFamilySampler: Sendable {
             return AdaptationEvaluation.Step(step: k, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values,
                                              successRate: rates.reduce(0, +) / n, taskSuccessRates: rates)
         }
+        return (steps, tasks, trials)
     }
 
     /// Held-out task `taskIndex` of `seed` and `trialsPerTask` trials on it, exactly as
@@ -64,7 +72,7 @@ public struct TrialFamilySampler: Sendable {
 private protocol TrialSamplerOfFamily: Sendable {
     func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int) -> [Trial]
     func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
-        -> [(returns: [Double], rewarded: [Double])]
+        -> (perTask: [(returns: [Double], rewarded: [Double])], tasks: [String], trials: [Trial])
     func trace(parameters: [Tensor<Float>], taskIndex: Int, trialsPerTask: Int, seed: UInt64) -> (task: any Sendable, trials: [Trial])
 }
 
@@ -93,13 +101,13 @@ private struct TypedTrialSampler<Family: EnvironmentFamily>: TrialSamplerOfFamil
 
     /// Per task: each episode's mean return over the task's trials, and the fraction of them rewarded.
     func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
-        -> [(returns: [Double], rewarded: [Double])] {
+        -> (perTask: [(returns: [Double], rewarded: [Double])], tasks: [String], trials: [Trial]) {
         let tasks = AdaptationEvaluation.heldOutTasks(from: family, count: taskCount, seed: seed)
         let repeated = tasks.flatMap { Array(repeating: $0, count: trialsPerTask) }
         let trials = sample(tasks: repeated, parameters: parameters, threads: threads) { i in
             RandomStream.derive(seed: seed, purpose: .evaluationSampling, index: i)
         }
-        return (0..<taskCount).map { t in
+        let perTask = (0..<taskCount).map { t in
             let mine = trials[(t * trialsPerTask)..<((t + 1) * trialsPerTask)]
             let returns = mine.map(\.episodeReturns), rewarded = mine.map(\.episodeRewarded)
             let episodes = returns.map(\.count).min() ?? 0
@@ -107,6 +115,7 @@ private struct TypedTrialSampler<Family: EnvironmentFamily>: TrialSamplerOfFamil
             return ((0..<episodes).map { k in returns.reduce(0) { $0 + $1[k] } / n },
                     (0..<episodes).map { k in rewarded.reduce(0) { $0 + ($1[k] ? 1 : 0) } / n })
         }
+        return (perTask, tasks.map(family.summary(of:)), trials)
     }
 
     func trace(parameters: [Tensor<Float>], taskIndex: Int, trialsPerTask: Int, seed: UInt64) -> (task: any Sendable, trials: [Trial]) {

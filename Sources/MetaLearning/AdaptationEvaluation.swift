@@ -88,19 +88,28 @@ public struct AdaptationEvaluation: Sendable {
         _ parameters: [Tensor<Float>], tasks: [Environment.Task], sampler: EpisodeSampler<Environment>,
         seed: UInt64, threads: Int
     ) throws -> [Step] {
+        try evaluate(parameters, tasks: tasks, sampler: sampler, seed: seed, threads: threads, keepingEpisodes: false).steps
+    }
+
+    /// `evaluate`, and with `keepingEpisodes` every task's episodes after 0…k steps as well
+    /// (`[task][step]`; empty without it).
+    public func evaluate<Environment: VectorEnvironment>(
+        _ parameters: [Tensor<Float>], tasks: [Environment.Task], sampler: EpisodeSampler<Environment>,
+        seed: UInt64, threads: Int, keepingEpisodes: Bool
+    ) throws -> (steps: [Step], episodes: [[EpisodeBatch]]) {
         let parameters = parameters.map(\.detached)
-        let perTask = try Parallel.map(tasks.count, threads: threads) { index -> [Double] in
-            try trace(parameters, task: tasks[index], taskIndex: index, sampler: sampler, seed: seed).map { episodes in
-                episodes.episodeReturns.reduce(0, +) / Double(episodes.episodeCount)
-            }
+        let perTask = try Parallel.map(tasks.count, threads: threads) { index -> (returns: [Double], episodes: [EpisodeBatch]) in
+            let traced = try trace(parameters, task: tasks[index], taskIndex: index, sampler: sampler, seed: seed)
+            return (traced.map { $0.episodeReturns.reduce(0, +) / Double($0.episodeCount) }, keepingEpisodes ? traced : [])
         }
-        return (0...steps).map { step in
-            let values = perTask.map { $0[step] }
+        let steps = (0...self.steps).map { step in
+            let values = perTask.map { $0.returns[step] }
             let n = Double(values.count)
             let mean = values.reduce(0, +) / n
             let variance = n > 1 ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / (n - 1) : 0
             return Step(step: step, meanReturn: mean, standardError: (variance / n).squareRoot(), taskReturns: values)
         }
+        return (steps, keepingEpisodes ? perTask.map(\.episodes) : [])
     }
 
     /// The episodes of one task before adaptation and after each of `steps` adaptation steps:

@@ -25,6 +25,8 @@ struct EvalCommand: ParsableCommand {
               metarl eval runs/gridnavi-rl2 --trials 20
               metarl eval runs/nav/checkpoint.json --steps 3 --json
               metarl eval runs/nav --iteration 100                (a checkpoint kept by --keep-every)
+              metarl eval runs/nav --spec navigation-far          (out of distribution)
+              metarl eval runs/nav --save-episodes nav.npz        (every episode, for NumPy)
               metarl eval runs/nav --episodes 20 --no-halve-step   (pytorch-maml-rl)
               metarl eval runs/nav --random-init                  (random baseline)
               metarl eval runs/nav --step-sizes 0.1,0.025,0.025   (own step sizes)
@@ -37,6 +39,12 @@ struct EvalCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Evaluate the run's checkpoint of iteration N (kept by train --keep-every) instead of its latest.")
     var iteration: Int?
+
+    @Option(help: "Evaluate on the tasks of another spec (a preset or a path) instead of the run's own: shifted goals, another map. Its observations and actions must be those the policy was trained on.")
+    var spec: String?
+
+    @Option(help: "Write every evaluated episode (observations, actions, rewards, task, adaptation step) to this NumPy .npz file.")
+    var saveEpisodes: String?
 
     @Option(parsing: .unconditional, help: "Held-out tasks to evaluate on.")
     var tasks = 40
@@ -86,6 +94,16 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         try require(tasks, "--tasks", in: 1...100_000)
         if let iteration { try require(iteration, "--iteration", in: 0...1_000_000) }
+        if let saveEpisodes {
+            guard saveEpisodes.lowercased().hasSuffix(".npz") else {
+                throw ValidationError("--save-episodes writes a NumPy archive; name a .npz file, got \(saveEpisodes)")
+            }
+            let folder = URL(fileURLWithPath: saveEpisodes).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--save-episodes: the directory \(folder) does not exist")
+            }
+        }
         if let steps { try require(steps, "--steps", in: 0...1000) }
         try require(episodes, "--episodes", in: 1...100_000)
         if let trials { try require(trials, "--trials", in: 1...100_000) }
@@ -113,13 +131,75 @@ struct EvalCommand: ParsableCommand {
         return values.map { $0! }
     }
 
+    /// The family to evaluate on: the run's, or --spec's when it fits the policy.
+    func evaluatedFamily(_ manifest: Checkpoint.Manifest) throws -> (name: String, family: AnyEnvironmentFamily) {
+        guard let spec else { return (manifest.specName, manifest.family) }
+        let loaded = try EnvironmentSpec.load(spec)
+        let trained = manifest.policyDescription, other: Checkpoint.PolicyDescription
+        if manifest.recurrentPolicy != nil {
+            other = .recurrent(TrialFamilySampler.policy(for: loaded.family, hiddenSize: manifest.configuration.rl2.hiddenSize,
+                                                         cellKind: manifest.configuration.rl2.cell))
+        } else {
+            other = .feedForward(FamilySampler.policy(for: loaded.family, hidden: manifest.configuration.hidden,
+                                                      activation: manifest.configuration.activation))
+        }
+        guard loaded.family.name == manifest.family.name, other.parameterShapes == trained.parameterShapes else {
+            throw CommandFailure(description: """
+                --spec \(spec): its tasks do not fit the policy trained on \(manifest.specName) (\(trained.summary), \
+                \(manifest.family.name)); the spec gives a \(loaded.family.name) policy of shapes \(other.parameterShapes), \
+                the run's has \(trained.parameterShapes)
+                """)
+        }
+        return (loaded.name, loaded.family)
+    }
+
+    /// What --json and the saved episodes record of where the numbers come from.
+    struct Provenance: Encodable {
+        var run: String
+        var trainedSpec: String
+        var evaluatedSpec: String
+        var seed: UInt64
+        var runConfiguration: TrainingConfiguration
+        enum CodingKeys: String, CodingKey {
+            case run
+            case trainedSpec = "trained_spec"
+            case evaluatedSpec = "evaluated_spec"
+            case seed
+            case runConfiguration = "run_configuration"
+        }
+    }
+
+    func provenance(_ manifest: Checkpoint.Manifest, evaluated: String) -> Provenance {
+        Provenance(run: checkpoint, trainedSpec: manifest.specName, evaluatedSpec: evaluated, seed: seed,
+                   runConfiguration: manifest.configuration)
+    }
+
+    func save(_ episodes: EvaluatedEpisodes, tasks: [String], provenance: Provenance, extra: [String: String]) throws {
+        guard let saveEpisodes else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var info = (try JSONSerialization.jsonObject(with: try encoder.encode(provenance))) as? [String: Any] ?? [:]
+        for (k, v) in extra { info[k] = v }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: info, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        try episodes.archive(tasks: tasks, info: text).write(to: URL(fileURLWithPath: saveEpisodes))
+        FileHandle.standardError.write(Data("wrote \(saveEpisodes): \(episodes.episodeCount) episodes on \(tasks.count) tasks\n".utf8))
+    }
+
     func run() throws {
         let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint), iteration: iteration)
+        if let saveEpisodes {
+            do {
+                try WritableFolder.probe(URL(fileURLWithPath: saveEpisodes).deletingLastPathComponent())
+            } catch let error as RunError {
+                throw CommandFailure(description: "--save-episodes: \(error)")
+            }
+        }
         guard let policy = loaded.manifest.policy else { return try runTrials(loaded) }
         if trials != nil {
             throw CommandFailure(description: "--trials is for memory-based learners; \(loaded.manifest.configuration.algorithm) adapts by gradient steps (--steps, --episodes)")
         }
         let manifest = loaded.manifest
+        let (evaluatedSpec, family) = try evaluatedFamily(manifest)
         var learner = try loaded.learner(path: checkpoint)
         var parameters = loaded.parameters
         if randomInit {
@@ -127,12 +207,24 @@ struct EvalCommand: ParsableCommand {
             var rng = RandomStream.derive(seed: seed, purpose: .parameterInitialisation, index: 1)
             parameters = policy.initialParameters(as: Float.self, using: &rng)
         }
-        let sampler = FamilySampler(family: manifest.family, policy: policy, episodes: episodes)
+        let sampler = FamilySampler(family: family, policy: policy, episodes: episodes)
         var evaluation = try explicitStepSizes().map { AdaptationEvaluation(learner: learner, stepSizes: $0) }
             ?? AdaptationEvaluation(learner: learner, steps: steps ?? 3, halvesStepAfterFirst: halveStep)
         evaluation.minimumSteps = minSteps
-        let results = try sampler.evaluate(evaluation, parameters: parameters, taskCount: tasks, seed: seed,
-                                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let results: [AdaptationEvaluation.Step]
+        if saveEpisodes != nil {
+            let kept = try sampler.evaluateKeepingEpisodes(evaluation, parameters: parameters, taskCount: tasks, seed: seed, threads: threads)
+            results = kept.steps
+            var archive = EvaluatedEpisodes(observationSize: policy.observationSize, actionSize: policy.actionSize)
+            for (task, steps) in kept.episodes.enumerated() {
+                for (step, batch) in steps.enumerated() { archive.add(batch, task: task, step: step) }
+            }
+            try save(archive, tasks: kept.tasks, provenance: provenance(manifest, evaluated: evaluatedSpec),
+                     extra: ["unit": "adaptation-step", "step_sizes": evaluation.stepSizes.map { "\($0)" }.joined(separator: ",")])
+        } else {
+            results = try sampler.evaluate(evaluation, parameters: parameters, taskCount: tasks, seed: seed, threads: threads)
+        }
         if json {
             struct Report: Encodable {
                 var steps: [AdaptationEvaluation.Step]
@@ -145,8 +237,9 @@ struct EvalCommand: ParsableCommand {
                 var stepSizes: [Double]
                 var halvesStepAfterFirst: Bool
                 var randomInitialisation: Bool
+                var provenance: Provenance
                 enum CodingKeys: String, CodingKey {
-                    case steps, spec, iteration, tasks, episodes
+                    case steps, spec, iteration, tasks, episodes, provenance
                     case minimumSteps = "min_steps"
                     case stepSize = "step_size"
                     case stepSizes = "step_sizes"
@@ -154,9 +247,10 @@ struct EvalCommand: ParsableCommand {
                     case randomInitialisation = "random_initialisation"
                 }
             }
-            let report = Report(steps: results, spec: manifest.specName, iteration: manifest.iteration, tasks: tasks,
+            let report = Report(steps: results, spec: evaluatedSpec, iteration: manifest.iteration, tasks: tasks,
                                 episodes: sampler.episodesPerSample, minimumSteps: minSteps, stepSize: manifest.configuration.maml.innerStepSize,
-                                stepSizes: evaluation.stepSizes, halvesStepAfterFirst: stepSizes == nil && halveStep, randomInitialisation: randomInit)
+                                stepSizes: evaluation.stepSizes, halvesStepAfterFirst: stepSizes == nil && halveStep, randomInitialisation: randomInit,
+                                provenance: provenance(manifest, evaluated: evaluatedSpec))
             try printJSON(report)
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
@@ -164,7 +258,8 @@ struct EvalCommand: ParsableCommand {
                 ?? "α = \(manifest.configuration.maml.innerStepSize)\(halveStep ? " then α/2" : "")"
             let batch = minSteps > 0 ? "\(sampler.episodesPerSample)-episode batches until \(minSteps) steps per step"
                 : "\(sampler.episodesPerSample) episodes per step"
-            print("\(manifest.specName): \(origin), \(tasks) held-out tasks, \(batch), \(schedule)")
+            let on = spec == nil ? manifest.specName : "\(evaluatedSpec) (trained on \(manifest.specName))"
+            print("\(on): \(origin), \(tasks) held-out tasks, \(batch), \(schedule)")
             print("  steps   mean return   std. error")
             for step in results {
                 print(String(format: "  %5d   %11.2f   %10.2f", step.step, step.meanReturn, step.standardError))
@@ -182,6 +277,7 @@ struct EvalCommand: ParsableCommand {
             throw CommandFailure(description: "\(flag) is for gradient-based learners; \(manifest.configuration.algorithm) adapts within a trial (--trials sets the trials per task)")
         }
         guard let policy = manifest.recurrentPolicy else { preconditionFailure("load() checks the manifest has a policy") }
+        let (evaluatedSpec, family) = try evaluatedFamily(manifest)
         _ = try loaded.trialLearner(path: checkpoint)
         var parameters = loaded.parameters
         if randomInit {
@@ -189,9 +285,15 @@ struct EvalCommand: ParsableCommand {
             parameters = policy.initialParameters(as: Float.self, using: &rng)
         }
         let trialsPerTask = trials ?? 10
-        let sampler = TrialFamilySampler(family: manifest.family, policy: policy, trialsPerBatch: manifest.configuration.rl2.trialsPerBatch)
-        let results = sampler.evaluate(parameters: parameters, taskCount: tasks, trialsPerTask: trialsPerTask, seed: seed,
-                                       threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let sampler = TrialFamilySampler(family: family, policy: policy, trialsPerBatch: manifest.configuration.rl2.trialsPerBatch)
+        let kept = sampler.evaluateKeepingTrials(parameters: parameters, taskCount: tasks, trialsPerTask: trialsPerTask, seed: seed,
+                                                 threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let results = kept.steps
+        if saveEpisodes != nil {
+            var archive = EvaluatedEpisodes(observationSize: policy.observationSize, actionSize: policy.actionSize)
+            for (i, trial) in kept.trials.enumerated() { archive.add(trial, task: i / trialsPerTask, trialIndex: i % trialsPerTask) }
+            try save(archive, tasks: kept.tasks, provenance: provenance(manifest, evaluated: evaluatedSpec), extra: ["unit": "trial-episode"])
+        }
         if json {
             struct Report: Encodable {
                 var steps: [AdaptationEvaluation.Step]
@@ -202,16 +304,19 @@ struct EvalCommand: ParsableCommand {
                 var trials: Int
                 var seed: UInt64
                 var randomInitialisation: Bool
+                var provenance: Provenance
                 enum CodingKeys: String, CodingKey {
-                    case steps, unit, spec, iteration, tasks, trials, seed
+                    case steps, unit, spec, iteration, tasks, trials, seed, provenance
                     case randomInitialisation = "random_initialisation"
                 }
             }
-            try printJSON(Report(steps: results, spec: manifest.specName, iteration: manifest.iteration, tasks: tasks,
-                                 trials: trialsPerTask, seed: seed, randomInitialisation: randomInit))
+            try printJSON(Report(steps: results, spec: evaluatedSpec, iteration: manifest.iteration, tasks: tasks,
+                                 trials: trialsPerTask, seed: seed, randomInitialisation: randomInit,
+                                 provenance: provenance(manifest, evaluated: evaluatedSpec)))
         } else {
             let origin = randomInit ? "a random initialisation" : "iteration \(manifest.iteration)"
-            print("\(manifest.specName): \(manifest.configuration.algorithm), \(origin), \(tasks) held-out tasks, \(trialsPerTask) trials each")
+            let on = spec == nil ? manifest.specName : "\(evaluatedSpec) (trained on \(manifest.specName))"
+            print("\(on): \(manifest.configuration.algorithm), \(origin), \(tasks) held-out tasks, \(trialsPerTask) trials each")
             print("  episode of the trial   mean return   std. error   rewarded   tasks reached")
             for step in results {
                 print(String(format: "  %20d   %11.2f   %10.2f   %7.0f%%   %12.0f%%", step.step + 1, step.meanReturn, step.standardError,

@@ -107,4 +107,33 @@ struct BatchCommandTests {
         let empty = try metarl("report", directory.path)
         #expect(empty.status == 2 && empty.error.contains("holds no run"))
     }
+
+    @Test func evalOnAnotherSpecRecordsWhereItsNumbersComeFrom() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metarl-ood-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = directory.appendingPathComponent("run")
+        let train = try metarl("train", "navigation", "--iterations", "1", "--meta-batch-size", "2", "--fast-batch-size", "2",
+                               "--hidden", "8", "--out", run.path)
+        #expect(train.status == 0, "\(train.error)")
+        let far = try metarl("eval", run.path, "--spec", "navigation-far", "--tasks", "2", "--steps", "1", "--episodes", "2",
+                             "--seed", "5", "--json")
+        #expect(far.status == 0, "\(far.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(far.output.utf8)) as? [String: Any])
+        let provenance = try #require(json["provenance"] as? [String: Any])
+        #expect(json["spec"] as? String == "navigation-far")
+        #expect(provenance["trained_spec"] as? String == "navigation" && provenance["evaluated_spec"] as? String == "navigation-far")
+        #expect(provenance["seed"] as? Int == 5 && provenance["run"] as? String == run.path)
+        #expect((provenance["run_configuration"] as? [String: Any])?["algorithm"] as? String == "maml-trpo")
+        let text = try metarl("eval", run.path, "--spec", "navigation-far", "--tasks", "2", "--steps", "1", "--episodes", "2")
+        #expect(text.output.hasPrefix("navigation-far (trained on navigation):"), "\(text.output)")
+
+        let misfit = try metarl("eval", run.path, "--spec", "gridnavi-5x5")
+        #expect(misfit.status == 2 && misfit.error.contains("do not fit the policy trained on navigation"), "\(misfit.error)")
+        let notNPZ = try metarl("eval", run.path, "--save-episodes", directory.appendingPathComponent("e.csv").path)
+        #expect(notNPZ.status == 2 && notNPZ.error.contains("name a .npz file"))
+        let saved = directory.appendingPathComponent("e.npz")
+        let save = try metarl("eval", run.path, "--tasks", "2", "--steps", "1", "--episodes", "2", "--save-episodes", saved.path)
+        #expect(save.status == 0 && save.error.contains("wrote \(saved.path): 8 episodes on 2 tasks"), "\(save.error)")
+        #expect(try Data(contentsOf: saved).starts(with: [0x50, 0x4B, 0x03, 0x04]))
+    }
 }

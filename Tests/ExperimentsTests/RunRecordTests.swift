@@ -158,4 +158,33 @@ struct RunRecordTests {
         let body = Array(event[12..<(event.count - 4)])
         #expect(body == [0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0xAC, 0x02, 0x2A, 0x0A, 0x0A, 0x08, 0x0A, 0x01, 0x61, 0x15, 0, 0, 0x80, 0x3F])
     }
+
+    @Test("NumPy arrays: a header NumPy parses, padded to 64 bytes; a zip of stored entries with their CRC-32")
+    func numPyArchive() throws {
+        let npy = NumPyArchive.npy(descr: "<f4", shape: [2, 3], body: [UInt8](repeating: 7, count: 24))
+        #expect(Array(npy[0..<8]) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
+        let headerLength = Int(npy[8]) | Int(npy[9]) << 8
+        #expect((10 + headerLength) % 64 == 0 && npy.count == 10 + headerLength + 24)
+        let header = String(decoding: npy[10..<(10 + headerLength)], as: UTF8.self)
+        #expect(header.hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }") && header.hasSuffix(" \n"))
+        #expect(String(decoding: NumPyArchive.npy(descr: "<i4", shape: [5], body: [])[10...], as: UTF8.self).contains("'shape': (5,)"))
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)   // the CRC-32 check value
+
+        var archive = NumPyArchive()
+        archive.add("a", float32: [1, 2], shape: [2])
+        archive.add("name", strings: ["é", "xy"], shape: [2])
+        let bytes = [UInt8](try archive.encoded(path: "test.npz"))
+        func u32(_ i: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[i + $1]) << (8 * $1) } }
+        func u16(_ i: Int) -> Int { Int(bytes[i]) | Int(bytes[i + 1]) << 8 }
+        #expect(u32(0) == 0x0403_4B50)
+        let end = bytes.count - 22
+        #expect(u32(end) == 0x0605_4B50 && u16(end + 10) == 2)
+        // The first entry: stored, its CRC over exactly its data, the name "a.npy".
+        let nameLength = u16(26), size = Int(u32(18))
+        #expect(u16(8) == 0 && String(decoding: bytes[30..<(30 + nameLength)], as: UTF8.self) == "a.npy")
+        let data = Array(bytes[(30 + nameLength)..<(30 + nameLength + size)])
+        #expect(u32(14) == CRC32.checksum(data))
+        // Two float32s, little-endian, after the header.
+        #expect(Array(data.suffix(8)) == [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40])
+    }
 }
