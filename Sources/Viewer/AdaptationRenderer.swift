@@ -9,14 +9,40 @@ public protocol AdaptationRenderer: Sendable {
     /// Episodes drawn per adaptation step.
     var shownEpisodes: Int { get }
     var timeline: Timeline { get }
-    /// One picture: the playback at `position`, or with nil the summary of every step.
+    /// One picture: the playback at `position`, or with nil the summary of every step; a
+    /// window's paused or ended playback (`status`) is said in the heads-up display and over the scene.
     func draw(on painter: Painter, width: Int, height: Int, position: Timeline.Position?,
-              stepsPerSecond: Double?, showsHelp: Bool)
+              stepsPerSecond: Double?, showsHelp: Bool, status: HeadsUpDisplay.PlaybackStatus?)
+    /// The summary with one panel per adaptation step (or episode of a trial), each showing
+    /// only that step's trajectories, so that steps do not hide each other.
+    func drawPanels(on painter: Painter, width: Int, height: Int)
 }
 
 extension AdaptationRenderer {
     public func draw(on painter: Painter, width: Int, height: Int, position: Timeline.Position?) {
-        draw(on: painter, width: width, height: height, position: position, stepsPerSecond: nil, showsHelp: false)
+        draw(on: painter, width: width, height: height, position: position, stepsPerSecond: nil, showsHelp: false, status: nil)
+    }
+
+    public func draw(on painter: Painter, width: Int, height: Int, position: Timeline.Position?,
+                     stepsPerSecond: Double?, showsHelp: Bool) {
+        draw(on: painter, width: width, height: height, position: position, stepsPerSecond: stepsPerSecond, showsHelp: showsHelp,
+             status: nil)
+    }
+
+    /// The panels of `drawPanels`: as near square a grid as fits `count` in `scene`, each with room for its title.
+    public func panelRects(count: Int, in scene: PixelRect) -> [(title: PixelRect, scene: PixelRect)] {
+        let columns = Int(Double(count).squareRoot().rounded(.up)), rows = (count + columns - 1) / columns
+        let w = scene.width / Double(columns), h = scene.height / Double(rows)
+        return (0..<count).map { i in
+            let x = scene.x + Double(i % columns) * w, y = scene.y + Double(i / columns) * h
+            return (PixelRect(x: x + 4, y: y, width: w - 8, height: 22), PixelRect(x: x + 4, y: y + 24, width: w - 8, height: h - 30))
+        }
+    }
+
+    /// A panel's title: the step (or episode) in its colour and its mean return.
+    func panelTitle(_ step: Int) -> String {
+        let name = recording.stages == .trialEpisodes ? "episode \(step + 1) of the trial" : "after \(step) step\(step == 1 ? "" : "s")"
+        return name + String(format: " · mean return %.2f", recording.meanReturns[step])
     }
 }
 
@@ -61,6 +87,16 @@ extension Painter {
                 y += height + 3
             }
         }
+    }
+
+    /// The playback's state over the top of the scene, where a viewer looks.
+    func drawStatus(_ status: HeadsUpDisplay.PlaybackStatus?, in scene: PixelRect) {
+        guard let notice = status?.notice else { return }
+        let size = measure(notice, size: .body)
+        let box = PixelRect(x: scene.x + 12, y: scene.y + 12, width: Double(size.width) + 24, height: Double(size.height) + 12)
+        fill(box, Palette.overlay)
+        stroke(box, Palette.border)
+        text(notice, x: box.x + 12, y: box.y + 6, size: .body, Palette.text)
     }
 
     func drawHelp(in scene: PixelRect) {

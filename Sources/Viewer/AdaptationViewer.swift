@@ -70,8 +70,9 @@ public enum AdaptationViewer {
             playback.advance(by: min(now - last, 0.25))
             last = now
             let size = window.size
+            let status: HeadsUpDisplay.PlaybackStatus = playback.isPaused ? .paused : playback.isAtEnd ? .ended : .playing
             renderer.draw(on: window.painter, width: size.width, height: size.height, position: playback.current,
-                          stepsPerSecond: playback.stepsPerSecond, showsHelp: showsHelp)
+                          stepsPerSecond: playback.stepsPerSecond, showsHelp: showsHelp, status: status)
             window.present()
             // Without vsync (Xvfb, some drivers) present returns at once: keep to 60 frames a second.
             ViewerWindow.sleep(seconds: frameBudget - (ViewerWindow.now() - now))
@@ -97,12 +98,17 @@ public enum AdaptationViewer {
 
     /// One picture of the task with every shown trajectory before and after adaptation, and the
     /// returns per step: the picture for a paper or a README.
+    /// With `panels`, one panel per adaptation step (or episode of a trial) instead of all on one.
     public static func renderSummary(
-        _ recording: AdaptationRecording, shownEpisodes: Int, to path: String, width: Int, height: Int
+        _ recording: AdaptationRecording, shownEpisodes: Int, to path: String, width: Int, height: Int, panels: Bool = false
     ) throws {
         let canvas = try OffscreenCanvas(width: width, height: height, font: try FontFile.locate())
-        makeRenderer(for: recording, shownEpisodes: shownEpisodes)
-            .draw(on: canvas.painter, width: width, height: height, position: nil)
+        let renderer = makeRenderer(for: recording, shownEpisodes: shownEpisodes)
+        if panels {
+            renderer.drawPanels(on: canvas.painter, width: width, height: height)
+        } else {
+            renderer.draw(on: canvas.painter, width: width, height: height, position: nil)
+        }
         try canvas.savePNG(to: path)
     }
 

@@ -43,10 +43,10 @@ public struct GridworldRenderer: AdaptationRenderer {
     }
 
     public func draw(on painter: Painter, width: Int, height: Int, position: Timeline.Position?,
-                     stepsPerSecond: Double? = nil, showsHelp: Bool = false) {
+                     stepsPerSecond: Double?, showsHelp: Bool, status: HeadsUpDisplay.PlaybackStatus?) {
         let layout = ViewerLayout(width: width, height: height)
         painter.clear(Palette.background)
-        let t = GridTransform(width: task.map.width, height: task.map.height, fitting: layout.scene)
+        let t = mapTransform(in: layout.scene)
         let frame = position.map { frames[$0.step][$0.episode][min($0.time, frames[$0.step][$0.episode].count - 1)] }
         // The heat-map of the step shown (the last step in the summary).
         let heatStep = position?.step ?? recording.adaptationSteps
@@ -60,9 +60,69 @@ public struct GridworldRenderer: AdaptationRenderer {
         let start = t.center(task.start)
         painter.fill(PixelRect(x: start.x - 3, y: start.y - 3, width: 6, height: 6), Palette.start)
         if let frame { drawAgent(on: painter, t, frame) }
-        let hud = HeadsUpDisplay(recording: recording, position: position, shownEpisodes: shownEpisodes, stepsPerSecond: stepsPerSecond)
+        drawCoordinates(on: painter, t)
+        drawHeatLegend(on: painter, t, step: heatStep)
+        let hud = HeadsUpDisplay(recording: recording, position: position, shownEpisodes: shownEpisodes, stepsPerSecond: stepsPerSecond,
+                                 status: status)
         painter.drawPanel(hud, in: layout.panel)
+        painter.drawStatus(status, in: layout.scene)
         if showsHelp { painter.drawHelp(in: layout.scene) }
+    }
+
+    public func drawPanels(on painter: Painter, width: Int, height: Int) {
+        let layout = ViewerLayout(width: width, height: height)
+        painter.clear(Palette.background)
+        for (step, rects) in panelRects(count: recording.adaptationSteps + 1, in: layout.scene).enumerated() {
+            painter.fill(PixelRect(x: rects.title.x, y: rects.title.y + 5, width: 18, height: 12), Palette.step(step))
+            painter.text(panelTitle(step), x: rects.title.x + 24, y: rects.title.y + 2, size: .body, maxWidth: rects.title.width - 24, Palette.text)
+            let t = mapTransform(in: rects.scene)
+            drawTiles(on: painter, t, cells: nil, heat: visits[step], heatColor: Palette.step(step))
+            drawPaths(on: painter, t, upTo: nil, only: step)
+            let start = t.center(task.start)
+            painter.fill(PixelRect(x: start.x - 3, y: start.y - 3, width: 6, height: 6), Palette.start)
+            drawCoordinates(on: painter, t)
+            drawHeatLegend(on: painter, t, step: step)
+        }
+        painter.drawPanel(HeadsUpDisplay(recording: recording, position: nil, shownEpisodes: shownEpisodes), in: layout.panel)
+    }
+
+    /// The map's tiles in `scene`, leaving room for the cell coordinates (left and above) and the
+    /// heat-map's legend (below).
+    public func mapTransform(in scene: PixelRect) -> GridTransform {
+        GridTransform(width: task.map.width, height: task.map.height,
+                      fitting: PixelRect(x: scene.x + 22, y: scene.y + 16, width: scene.width - 22, height: scene.height - 16 - 26))
+    }
+
+    /// Column numbers above the map and row numbers left of it (every cell, or every 2nd, 5th …
+    /// where cells are small), as the map file counts them from 0.
+    private func drawCoordinates(on painter: Painter, _ t: GridTransform) {
+        let every = [1, 2, 5, 10, 20, 50].first { Double($0) * t.cell >= 18 } ?? 100
+        for x in stride(from: 0, to: t.width, by: every) {
+            let label = "\(x)", size = painter.measure(label, size: .small)
+            painter.text(label, x: t.center(GridPoint(x, 0)).x - Double(size.width) / 2, y: t.area.y - 15, size: .small, Palette.mutedText)
+        }
+        for y in stride(from: 0, to: t.height, by: every) {
+            let label = "\(y)", size = painter.measure(label, size: .small)
+            painter.text(label, x: t.area.x - 4 - Double(size.width), y: t.center(GridPoint(0, y)).y - Double(size.height) / 2,
+                         size: .small, Palette.mutedText)
+        }
+    }
+
+    /// The heat-map's scale below the map: from one visit to the most any cell had.
+    private func drawHeatLegend(on painter: Painter, _ t: GridTransform, step: Int) {
+        let most = visits[step].maximum
+        guard most > 0 else { return }
+        let y = t.area.maxY + 7
+        var x = t.area.x
+        x += Double(painter.text("visits per cell, \(recording.stages == .trialEpisodes ? "episode \(step + 1)" : "step \(step)"):  1",
+                                 x: x, y: y, size: .small, Palette.mutedText).width) + 6
+        for i in 0..<8 {
+            let alpha = UInt8(25 + 130 * Double(i) / 7)
+            painter.fill(PixelRect(x: x, y: y + 1, width: 14, height: 12), Palette.arena)
+            painter.fill(PixelRect(x: x, y: y + 1, width: 14, height: 12), Palette.step(step).withAlpha(alpha))
+            x += 14
+        }
+        painter.text("\(most)", x: x + 6, y: y, size: .small, Palette.mutedText)
     }
 
     private func drawTiles(on painter: Painter, _ t: GridTransform, cells: [GridCell]?, heat: VisitCounts, heatColor: Color) {
@@ -114,9 +174,10 @@ public struct GridworldRenderer: AdaptationRenderer {
         return shownEpisodes == 1 ? 0 : spread * (Double(episode) / Double(shownEpisodes - 1) - 0.5)
     }
 
-    private func drawPaths(on painter: Painter, _ t: GridTransform, upTo position: Timeline.Position?) {
+    private func drawPaths(on painter: Painter, _ t: GridTransform, upTo position: Timeline.Position?, only: Int? = nil) {
         for step in 0...recording.adaptationSteps {
             if let position, step > position.step { break }
+            if let only, step != only { continue }
             for episode in 0..<shownEpisodes {
                 let d = offset(episode, t)
                 let points = frames[step][episode].map { frame -> (x: Double, y: Double) in

@@ -17,13 +17,30 @@ public struct HeadsUpDisplay: Sendable, Equatable {
 
     public var lines: [Line]
 
+    /// Whether a window's playback runs, is paused or has reached its last frame.
+    public enum PlaybackStatus: Sendable, Equatable {
+        case playing, paused, ended
+
+        /// What the window says of it (nothing while playing).
+        public var notice: String? {
+            switch self {
+            case .playing: nil
+            case .paused: "PAUSED · space plays, ← → step"
+            case .ended: "PLAYBACK ENDED · r replays, n next task"
+            }
+        }
+    }
+
     /// - Parameters:
     ///   - position: the frame shown; nil for the summary picture (no playback state).
     ///   - shownEpisodes: episodes drawn per step (the returns are over all sampled episodes).
-    public init(recording: AdaptationRecording, position: Timeline.Position?, shownEpisodes: Int, stepsPerSecond: Double? = nil) {
+    ///   - status: the window's playback state (nil for a picture).
+    public init(recording: AdaptationRecording, position: Timeline.Position?, shownEpisodes: Int, stepsPerSecond: Double? = nil,
+                status: PlaybackStatus? = nil) {
         var lines: [Line] = []
         func add(_ text: String, _ style: Line.Style = .body) { lines.append(Line(text: text, style: style)) }
         add("\(recording.specName) · \(recording.family.name.replacingOccurrences(of: "-", with: " "))", .title)
+        if let notice = status?.notice { add(notice) }
         add("policy: \(recording.policyDescription)", .muted)
         add("task \(recording.taskIndex) of seed \(recording.seed)")
         for detail in Self.taskDetails(recording) { add("  \(detail)", .muted) }

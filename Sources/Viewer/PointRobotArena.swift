@@ -7,7 +7,8 @@ public struct PointRobotArena: Sendable, Equatable {
     public let lower: Point2
     public let side: Double
 
-    public init(family: PointRobotFamily, task: PointRobotTask) {
+    /// - Parameter points: more places to keep in view (the trajectories shown).
+    public init(family: PointRobotFamily, task: PointRobotTask, including points: [Point2] = []) {
         var low = task.start, high = task.start
         func include(_ p: Point2, radius: Double = 0) {
             low = Point2(min(low.x, p.x - radius), min(low.y, p.y - radius))
@@ -19,6 +20,7 @@ public struct PointRobotArena: Sendable, Equatable {
         }
         include(task.goal, radius: family.reward.goalRadius)
         for obstacle in task.obstacles { include(obstacle.center, radius: obstacle.radius) }
+        for p in points where p.x.isFinite && p.y.isFinite { include(p) }
         let span = max(high.x - low.x, high.y - low.y, 0.2)
         side = span * 1.3
         let center = 0.5 * (low + high)

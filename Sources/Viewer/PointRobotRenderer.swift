@@ -24,16 +24,18 @@ public struct PointRobotRenderer: AdaptationRenderer {
         guard let (family, task) = recording.pointRobot else { preconditionFailure("a point-robot renderer for a \(recording.family.name) recording") }
         self.family = family
         self.task = task
-        arena = PointRobotArena(family: family, task: task)
         let shown = self.shownEpisodes
         timeline = Timeline(lengths: recording.episodes.map { Array($0.lengths.prefix(shown)) })
-        paths = recording.episodes.indices.map { step in (0..<shown).map { recording.trajectory(step: step, episode: $0) } }
+        let paths = recording.episodes.indices.map { step in (0..<shown).map { recording.trajectory(step: step, episode: $0) } }
+        self.paths = paths
+        // The view fits the trajectories too, so that a path leaving the family's region stays in sight.
+        arena = PointRobotArena(family: family, task: task, including: paths.flatMap { $0.flatMap { $0 } })
     }
 
     /// One picture: the playback at `position`, or with nil every shown trajectory of every step
     /// (the summary `metarl render` writes).
     public func draw(on painter: Painter, width: Int, height: Int, position: Timeline.Position?,
-                     stepsPerSecond: Double? = nil, showsHelp: Bool = false) {
+                     stepsPerSecond: Double?, showsHelp: Bool, status: HeadsUpDisplay.PlaybackStatus?) {
         let layout = ViewerLayout(width: width, height: height)
         painter.clear(Palette.background)
         let transform = arena.transform(fitting: layout.scene)
@@ -49,9 +51,27 @@ public struct PointRobotRenderer: AdaptationRenderer {
             painter.fillCircle(center: here, radius: 5.5, Palette.step(position.step))
         }
         painter.clip(to: nil)
-        let hud = HeadsUpDisplay(recording: recording, position: position, shownEpisodes: shownEpisodes, stepsPerSecond: stepsPerSecond)
+        let hud = HeadsUpDisplay(recording: recording, position: position, shownEpisodes: shownEpisodes, stepsPerSecond: stepsPerSecond,
+                                 status: status)
         painter.drawPanel(hud, in: layout.panel)
+        painter.drawStatus(status, in: layout.scene)
         if showsHelp { painter.drawHelp(in: layout.scene) }
+    }
+
+    public func drawPanels(on painter: Painter, width: Int, height: Int) {
+        let layout = ViewerLayout(width: width, height: height)
+        painter.clear(Palette.background)
+        for (step, rects) in panelRects(count: recording.adaptationSteps + 1, in: layout.scene).enumerated() {
+            painter.fill(PixelRect(x: rects.title.x, y: rects.title.y + 5, width: 18, height: 12), Palette.step(step))
+            painter.text(panelTitle(step), x: rects.title.x + 24, y: rects.title.y + 2, size: .body, maxWidth: rects.title.width - 24, Palette.text)
+            let transform = arena.transform(fitting: rects.scene)
+            drawArena(on: painter, transform)
+            painter.clip(to: transform.area.inset(by: 1))
+            drawTrajectories(on: painter, transform, upTo: nil, only: step)
+            drawGoal(on: painter, transform)
+            painter.clip(to: nil)
+        }
+        painter.drawPanel(HeadsUpDisplay(recording: recording, position: nil, shownEpisodes: shownEpisodes), in: layout.panel)
     }
 
     // MARK: The scene
@@ -93,9 +113,10 @@ public struct PointRobotRenderer: AdaptationRenderer {
         painter.fillCircle(center: goal, radius: 7, Palette.goal)
     }
 
-    private func drawTrajectories(on painter: Painter, _ t: ArenaTransform, upTo position: Timeline.Position?) {
+    private func drawTrajectories(on painter: Painter, _ t: ArenaTransform, upTo position: Timeline.Position?, only: Int? = nil) {
         for step in 0...recording.adaptationSteps {
             if let position, step > position.step { break }
+            if let only, step != only { continue }
             for episode in 0..<shownEpisodes {
                 let points = paths[step][episode].map(t.pixel)
                 let colour = Palette.step(step)

@@ -16,6 +16,7 @@ struct RenderCommand: ParsableCommand {
             Examples:
               metarl render runs/nav --out nav.png
               metarl render runs/nav --task 3 --steps 2 --episodes 20 --out task3.png
+              metarl render runs/nav --panels --out steps.png        (one panel per step)
               metarl render --random obstacles --out obstacles.png
             """
     )
@@ -24,6 +25,9 @@ struct RenderCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Episodes drawn per adaptation step (the first ones sampled).")
     var episodes = 10
+
+    @Flag(help: "One panel per adaptation step (or episode of a trial), so that the steps' trajectories do not hide each other.")
+    var panels = false
 
     @Option(help: "The PNG file to write.")
     var out: String
@@ -51,7 +55,8 @@ struct RenderCommand: ParsableCommand {
             throw CommandFailure(description: "--out: \(error)")
         }
         let recorded = try recording.record(taskIndex: recording.task)
-        try AdaptationViewer.renderSummary(recorded, shownEpisodes: episodes, to: out, width: size.width, height: size.height)
+        try AdaptationViewer.renderSummary(recorded, shownEpisodes: episodes, to: out, width: size.width, height: size.height,
+                                           panels: panels)
         let returns = recorded.meanReturns.map { String(format: "%.2f", $0) }.joined(separator: ", ")
         let stages = recorded.stages == .trialEpisodes ? "of episodes 1…\(recorded.episodes.count) of a trial"
             : "after 0…\(recorded.adaptationSteps) steps"

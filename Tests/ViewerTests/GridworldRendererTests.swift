@@ -89,7 +89,7 @@ struct GridworldRendererTests {
         let canvas = try OffscreenCanvas(width: width, height: height)
         // Time 3: the agent at (3, 1), facing down; its view covers columns 2…4, rows 1…3.
         renderer.draw(on: canvas.painter, width: width, height: height, position: Timeline.Position(step: 0, episode: 0, time: 3))
-        let t = GridTransform(width: 7, height: 5, fitting: ViewerLayout(width: width, height: height).scene)
+        let t = renderer.mapTransform(in: ViewerLayout(width: width, height: height).scene)
         func corner(_ x: Int, _ y: Int) -> Color {
             let tile = t.tile(GridPoint(x, y))
             return canvas.pixel(x: Int(tile.x + 4), y: Int(tile.y + 4))
@@ -108,6 +108,36 @@ struct GridworldRendererTests {
         #expect(visited.red == visited.blue && visited.red < Palette.arena.red, "a visited cell is tinted with step 0's grey: \(visited)")
         let seen = corner(2, 2)
         #expect(seen != Palette.arena && seen.blue > seen.red, "a floor cell in the view is tinted blue: \(seen)")
+    }
+
+    @Test func theMapHasCellCoordinatesAndTheHeatMapALegend() throws {
+        let renderer = GridworldRenderer(recording: try GridScene.recording(), shownEpisodes: 1)
+        let (width, height) = (900, 500)
+        let canvas = try OffscreenCanvas(width: width, height: height, font: try FontFile.locate())
+        renderer.draw(on: canvas.painter, width: width, height: height, position: nil)
+        let t = renderer.mapTransform(in: ViewerLayout(width: width, height: height).scene)
+        func darkest(x: ClosedRange<Int>, y: ClosedRange<Int>) -> Int {
+            var least = 255
+            for yy in y { for xx in x { least = min(least, Int(canvas.pixel(x: xx, y: yy).red)) } }
+            return least
+        }
+        // A digit above each column's centre and left of each row's; nothing above the map's corner gap.
+        for column in 0..<7 {
+            let c = Int(t.center(GridPoint(column, 0)).x)
+            #expect(darkest(x: (c - 4)...(c + 4), y: Int(t.area.y - 14)...Int(t.area.y - 2)) < 160, "column \(column)'s number")
+        }
+        let row = Int(t.center(GridPoint(0, 3)).y)
+        #expect(darkest(x: Int(t.area.x - 14)...Int(t.area.x - 3), y: (row - 5)...(row + 5)) < 160, "row 3's number")
+        // The legend below the map: after its label, eight swatches of step 0's grey, from
+        // faint to strong, each the colour blended over the arena's white.
+        let label = canvas.painter.measure("visits per cell, step 0:  1", size: .small)
+        let left = t.area.x + Double(label.width) + 6, y = Int(t.area.maxY + 7 + 7)
+        for i in 0..<8 {
+            let alpha = Double(UInt8(25 + 130 * Double(i) / 7)) / 255
+            let expected = Double(Palette.step(0).red) * alpha + 255 * (1 - alpha)
+            let seen = canvas.pixel(x: Int(left) + 14 * i + 7, y: y)
+            #expect(abs(Double(seen.red) - expected) <= 2 && seen.red == seen.blue, "swatch \(i): \(seen), expected \(expected)")
+        }
     }
 }
 #endif

@@ -69,17 +69,58 @@ struct PointRobotRendererTests {
         #expect(canvas.pixel(x: robot.x, y: robot.y) != Palette.agentOutline)
     }
 
-    @Test func trajectoriesAreCutAtTheArenaEdge() throws {
+    @Test func theViewFitsTrajectoriesThatLeaveTheFamilysRegion() throws {
         var far = EpisodeBatch(observationSize: 2, actionSize: 2)
         far.append(observations: [0, 0, 5, 0], actions: [0, 0, 0, 0], rewards: [0, 0], finalObservation: [10, 0])
         let recording = AdaptationRecording(specName: "navigation", family: AnyEnvironmentFamily(PointRobotFamily.navigation), task: ViewerScene.task, taskIndex: 0,
                                             seed: 1, policyDescription: "", stepSizes: [], episodes: [far])
         let renderer = PointRobotRenderer(recording: recording, shownEpisodes: 1)
+        // Navigation's goals and start lie in [-0.5, 0.5]²; the path runs to x = 10, and the view with it.
+        #expect(renderer.arena.lower.x + renderer.arena.side > 10 && renderer.arena.lower.x < -0.5)
+        #expect(PointRobotArena(family: .navigation, task: ViewerScene.task).side < 2)
         let canvas = try OffscreenCanvas(width: 640, height: 480)
         renderer.draw(on: canvas.painter, width: 640, height: 480, position: nil)
-        let area = renderer.arena.transform(fitting: ViewerLayout(width: 640, height: 480).scene).area
-        let y = Int(renderer.arena.transform(fitting: ViewerLayout(width: 640, height: 480).scene).pixel(.zero).y)
-        #expect(canvas.pixel(x: Int(area.maxX) + 4, y: y) == Palette.background, "nothing drawn right of the arena")
+        let t = renderer.arena.transform(fitting: ViewerLayout(width: 640, height: 480).scene)
+        // The path's far end is inside the picture, in step 0's colour (faded over white), and nothing right of the arena.
+        let end = t.pixel(Point2(9.5, 0))
+        #expect((-1...1).contains { canvas.pixel(x: Int(end.x), y: Int(end.y) + $0) != Palette.arena }, "the path reaches x = 9.5")
+        #expect(canvas.pixel(x: Int(t.area.maxX) + 4, y: Int(t.pixel(.zero).y)) == Palette.background, "nothing drawn right of the arena")
+    }
+
+    @Test func panelsShowEachStepAloneAndTheWindowSaysWhenItIsPaused() throws {
+        let renderer = RenderedScene().renderer
+        let canvas = try OffscreenCanvas(width: 900, height: 500, font: try FontFile.locate())
+        renderer.drawPanels(on: canvas.painter, width: 900, height: 500)
+        let rects = renderer.panelRects(count: 2, in: ViewerLayout(width: 900, height: 500).scene)
+        // Step 0's path passes (0.15, 0); step 1's runs down x = 0 to (0, −0.4) (ViewerScene).
+        func around(_ p: Point2, panel: Int) -> [Color] {
+            let q = renderer.arena.transform(fitting: rects[panel].scene).pixel(p)
+            return (-1...1).flatMap { dx in (-1...1).map { dy in canvas.pixel(x: Int(q.x) + dx, y: Int(q.y) + dy) } }
+        }
+        func grey(_ c: Color) -> Bool { c.red == c.green && c.green == c.blue && c.red > 160 && c.red < 200 }   // not the axis line (217)
+        func orange(_ c: Color) -> Bool { Int(c.red) > Int(c.blue) + 60 }   // step 1's colour, faded over white
+        #expect(around(Point2(0.15, 0), panel: 0).contains(where: grey), "step 0's path in the first panel")
+        #expect(!around(Point2(0.15, 0), panel: 1).contains(where: grey), "and not in the second")
+        #expect(around(Point2(0, -0.35), panel: 1).contains(where: orange), "step 1's path in the second panel")
+        #expect(!around(Point2(0, -0.35), panel: 0).contains(where: orange), "and not in the first")
+        // The status: in the heads-up display's lines and over the scene.
+        let paused = HeadsUpDisplay(recording: renderer.recording, position: RenderedScene.position, shownEpisodes: 1, status: .paused)
+        #expect(paused.lines.contains { $0.text.hasPrefix("PAUSED") })
+        let ended = HeadsUpDisplay(recording: renderer.recording, position: RenderedScene.position, shownEpisodes: 1, status: .ended)
+        #expect(ended.lines.contains { $0.text.hasPrefix("PLAYBACK ENDED") })
+        #expect(!HeadsUpDisplay(recording: renderer.recording, position: RenderedScene.position, shownEpisodes: 1, status: .playing)
+            .lines.contains { $0.text.hasPrefix("PAUSED") || $0.text.hasPrefix("PLAYBACK") })
+        let window = try OffscreenCanvas(width: 640, height: 480, font: try FontFile.locate())
+        renderer.draw(on: window.painter, width: 640, height: 480, position: RenderedScene.position, stepsPerSecond: 60,
+                      showsHelp: false, status: .paused)
+        let scene = ViewerLayout(width: 640, height: 480).scene
+        // The notice's box, outlined at 12 pixels into the scene; without a status nothing is there.
+        let edge = (x: Int(scene.x + 12), y: Int(scene.y + 20))
+        #expect(window.pixel(x: edge.x, y: edge.y) == Palette.border, "the notice's outline")
+        let playing = try OffscreenCanvas(width: 640, height: 480, font: try FontFile.locate())
+        renderer.draw(on: playing.painter, width: 640, height: 480, position: RenderedScene.position, stepsPerSecond: 60,
+                      showsHelp: false, status: .playing)
+        #expect(playing.pixel(x: edge.x, y: edge.y) != Palette.border)
     }
 
     @Test func aMissingFontNamedByTheEnvironmentIsAClearError() {
