@@ -1,7 +1,8 @@
 # The two commands of the README. Each installs the Debian packages the build needs (with sudo when
 # not root) and then builds; neither needs anything else on a fresh Debian 12 machine with Swift.
 
-APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth python3-venv
+APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth python3-venv \
+	libopenmpi-dev openmpi-bin
 # The Python side of the tests (TensorBoard's reader for the event files), from PyPI into .venv-test.
 PYTHON_TEST_PACKAGES := tensorboard==2.21.0 numpy
 VENV := .venv-test
@@ -21,8 +22,9 @@ run: deps
 
 ## test: every test with the default traits (under Xvfb, so the viewer's window is tested too),
 ## a seeded run of the loader fuzzer, 20 kill -9s of a training run each resumed, TensorBoard
-## reading back the event files and NumPy the saved episodes, then a headless build and test
-## without the default traits
+## reading back the event files and NumPy the saved episodes, a build with the Distributed trait
+## whose runs under `mpirun -np 2` must equal one process's bit for bit, then a headless build and
+## test without the default traits
 test: deps venv
 	swift build --build-tests
 	xvfb-run --auto-servernum env METARL_REQUIRE_DISPLAY=1 swift test --skip-build --disable-xctest
@@ -30,6 +32,8 @@ test: deps venv
 	python3 scripts/kill-and-resume.py --binary .build/debug/metarl --kills 20 --seed 1
 	$(VENV)/bin/python scripts/check-tensorboard.py --binary .build/debug/metarl
 	$(VENV)/bin/python scripts/check-episode-archive.py --binary .build/debug/metarl
+	swift build --traits Distributed --scratch-path .build-mpi --product metarl
+	python3 scripts/check-mpi.py --binary .build-mpi/debug/metarl
 	swift build --build-tests --disable-default-traits --scratch-path .build-headless
 	swift test --skip-build --disable-xctest --disable-default-traits --scratch-path .build-headless
 

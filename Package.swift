@@ -11,9 +11,9 @@ import PackageDescription
 // libsdl2-ttf-dev. `swift build --disable-default-traits` builds a headless MetaRL that needs no SDL
 // headers at all: the `CSDL2` shim is then not a dependency and `Viewer` compiles empty.
 //
-// `Distributed` (off by default) is reserved for the MPI communicator of the Experiments module
-// (Open MPI, `libopenmpi-dev`); nothing in the package is compiled differently under it yet, so
-// enabling it today changes nothing.
+// `Distributed` (off by default) compiles the MPI communicator of the Experiments module (Open MPI,
+// `libopenmpi-dev`): `mpirun -np R metarl train …` then shares each meta-batch's tasks among R
+// processes. Without it, `CMPI` is not a dependency and a run is one process.
 let traits: Set<Trait> = [
     .default(enabledTraits: ["Viewer"]),
     .trait(name: "Viewer", description: "SDL2 window and offscreen rendering of adaptation episodes."),
@@ -49,6 +49,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Open MPI's C library; only a dependency when the `Distributed` trait is on.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         // SDL2, SDL2_image and SDL2_ttf; only a dependency when the `Viewer` trait is on.
         .systemLibrary(
             name: "CSDL2",
@@ -80,6 +86,7 @@ let package = Package(
                 "MetaLearning",
                 .product(name: "RealModule", package: "swift-numerics"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .target(name: "CMPI", condition: .when(traits: ["Distributed"])),
             ],
             swiftSettings: swiftSettings
         ),

@@ -33,12 +33,14 @@ public struct FamilySampler: Sendable {
     public var episodesPerSample: Int { box.episodesPerSample }
 
     /// The rollouts of one meta-iteration: `count` tasks drawn from the stream of
-    /// (seed, training tasks, iteration), each sampled and adapted with its own stream.
+    /// (seed, training tasks, iteration), each sampled and adapted with its own stream; of them,
+    /// those in `range` (this process's, under MPI).
     func collectMetaBatch(
-        learner: any MetaLearner, parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int
+        learner: any MetaLearner, parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, range: Range<Int>? = nil,
+        threads: Int
     ) throws -> [TaskRollout<Float>] {
         try box.collectMetaBatch(learner: learner, parameters: parameters, seed: seed, iteration: iteration, count: count,
-                                 threads: threads)
+                                 range: range ?? 0..<count, threads: threads)
     }
 
     /// The evaluation protocol on the first `taskCount` held-out tasks of `seed`.
@@ -68,7 +70,7 @@ public struct FamilySampler: Sendable {
 private protocol SamplerOfFamily: Sendable {
     var episodesPerSample: Int { get }
     func collectMetaBatch(learner: any MetaLearner, parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int,
-                          threads: Int) throws -> [TaskRollout<Float>]
+                          range: Range<Int>, threads: Int) throws -> [TaskRollout<Float>]
     func evaluate(_ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskCount: Int, seed: UInt64,
                   threads: Int) throws -> [AdaptationEvaluation.Step]
     func trace(_ evaluation: AdaptationEvaluation, parameters: [Tensor<Float>], taskIndex: Int, seed: UInt64) throws
@@ -84,10 +86,11 @@ private struct TypedSampler<Family: EnvironmentFamily>: SamplerOfFamily {
     var episodesPerSample: Int { sampler.episodesPerSample }
 
     func collectMetaBatch(learner: any MetaLearner, parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int,
-                          threads: Int) throws -> [TaskRollout<Float>] {
+                          range: Range<Int>, threads: Int) throws -> [TaskRollout<Float>] {
         var taskStream = RandomStream.derive(seed: seed, purpose: .trainingTasks, index: iteration)
         let tasks = family.sampleTasks(count: count, using: &taskStream)
-        return try Parallel.map(count, threads: threads) { index in
+        return try Parallel.map(range.count, threads: threads) { offset in
+            let index = range.lowerBound + offset
             var rng = RandomStream.derive(seed: seed, purpose: .policySampling, index: iteration * count + index)
             return try learner.collect(task: tasks[index], parameters: parameters, sampler: sampler, using: &rng).rollout
         }

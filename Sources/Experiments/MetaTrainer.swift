@@ -42,6 +42,9 @@ public struct MetaTrainer: Sendable {
     public private(set) var parameters: [Tensor<Float>]
     /// Meta-iterations completed.
     public private(set) var iteration: Int
+    /// The processes the meta-batch's tasks are shared among (one, unless under MPI); every
+    /// process runs the same iterations and holds the same parameters.
+    public var group: any TaskGroup = SingleProcess()
 
     /// How the learner adapts, with the sampler that serves it: inner gradient steps on episodes,
     /// or a recurrent state over the episodes of a trial.
@@ -153,26 +156,30 @@ public struct MetaTrainer: Sendable {
         let report: IterationReport
         switch engine {
         case .gradient(var learner, let sampler):
+            // This process's tasks (all of them, unless under MPI).
             let rollouts = try sampler.collectMetaBatch(learner: learner, parameters: theta, seed: configuration.seed,
                                                         iteration: iteration, count: configuration.metaBatchSize,
-                                                        threads: configuration.threads)
+                                                        range: group.tasks(of: configuration.metaBatchSize), threads: configuration.threads)
             let sampled = clock.now
-            let (updated, metrics) = try learner.update(theta, rollouts: rollouts, threads: configuration.threads)
+            let (updated, metrics) = try learner.update(theta, rollouts: rollouts, threads: configuration.threads, group: group)
             engine = .gradient(learner, sampler)
             parameters = updated
             let policyMetrics = PolicyStatistics.metrics(policy: learner.policy, before: theta, after: updated,
                                                          batches: rollouts.map { ($0.train.first ?? $0.valid).episodes },
-                                                         threads: configuration.threads)
+                                                         threads: configuration.threads, group: group)
+            // Each task's returns and steps, from every process, in task order.
+            let perTask = group.gatherRows(rollouts.flatMap { rollout in
+                [mean((rollout.train.first ?? rollout.valid).episodes.episodeReturns), mean(rollout.valid.episodes.episodeReturns),
+                 Double(rollout.valid.episodes.stepCount + rollout.train.reduce(0) { $0 + $1.episodes.stepCount })]
+            }, width: 3)
             report = IterationReport(
                 iteration: iteration + 1,
-                returnBefore: mean(rollouts.map { mean(($0.train.first ?? $0.valid).episodes.episodeReturns) }),
-                returnAfter: mean(rollouts.map { mean($0.valid.episodes.episodeReturns) }),
+                returnBefore: mean(perTask.map { $0[0] }),
+                returnAfter: mean(perTask.map { $0[1] }),
                 metrics: metrics,
                 secondsSampling: (sampled - start).inSeconds,
                 secondsTotal: (clock.now - start).inSeconds,
-                environmentSteps: rollouts.reduce(0) { total, rollout in
-                    total + rollout.valid.episodes.stepCount + rollout.train.reduce(0) { $0 + $1.episodes.stepCount }
-                },
+                environmentSteps: perTask.reduce(0) { $0 + Int($1[2]) },
                 policyMetrics: policyMetrics)
         case .memory(var learner, let sampler):
             let trials = sampler.collectMetaBatch(parameters: theta, seed: configuration.seed, iteration: iteration,

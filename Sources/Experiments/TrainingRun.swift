@@ -66,12 +66,15 @@ public struct TrainingRun {
     public let spec: EnvironmentSpec
     public private(set) var trainer: MetaTrainer
     private var logs: RunLogs
-    private let lock: RunLock
+    /// The folder's lock; nil on the ranks of an MPI run other than 0, which write nothing.
+    private let lock: RunLock?
+    /// Whether this process writes the run folder (rank 0, or the only process).
+    public var writes: Bool { lock != nil }
     /// Environment steps sampled so far, and the seconds of earlier sessions.
     private var environmentSteps: Int
     private let secondsBefore: Double
 
-    private init(directory: URL, spec: EnvironmentSpec, trainer: MetaTrainer, logs: RunLogs, lock: RunLock,
+    private init(directory: URL, spec: EnvironmentSpec, trainer: MetaTrainer, logs: RunLogs, lock: RunLock?,
                  environmentSteps: Int = 0, secondsBefore: Double = 0) {
         self.directory = directory
         self.spec = spec
@@ -87,9 +90,20 @@ public struct TrainingRun {
     /// Prepares a new run in `directory`, which must not exist yet or be empty. Everything that can
     /// fail on the disk (creating the folder, taking its lock, writing `config.toml`) happens here,
     /// before any sampling.
-    public static func start(configuration: TrainingConfiguration, spec: EnvironmentSpec, directory: URL) throws -> TrainingRun {
+    ///
+    /// Under MPI (`group` of several processes) every rank calls this; rank 0 alone touches the
+    /// folder, the others only build the same trainer.
+    public static func start(configuration: TrainingConfiguration, spec: EnvironmentSpec, directory: URL,
+                             group: any TaskGroup = SingleProcess()) throws -> TrainingRun {
         try configuration.validate()
+        try configuration.check(group: group)
         try configuration.checkMemory(for: spec.family)
+        guard group.isLeader else {
+            var trainer = MetaTrainer(configuration: configuration, family: spec.family)
+            trainer.group = group
+            return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: RunLogs(directory: directory, trainer: trainer),
+                               lock: nil)
+        }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw RunError.cannotWrite(path: directory.path, reason: "a file is in the way")
@@ -113,7 +127,8 @@ public struct TrainingRun {
         AtomicFile.removeLeftovers(in: directory)
         try AtomicFile.write(try configuration.tomlText(), to: directory.appendingPathComponent(configurationFile))
         try RunMetadata.record(sessionFromIteration: 0, in: directory)
-        let trainer = MetaTrainer(configuration: configuration, family: spec.family)
+        var trainer = MetaTrainer(configuration: configuration, family: spec.family)
+        trainer.group = group
         return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: RunLogs(directory: directory, trainer: trainer), lock: lock)
     }
 
@@ -121,11 +136,13 @@ public struct TrainingRun {
     /// given (not fewer than those done) and the thread count of this machine. A run stopped
     /// before its first checkpoint starts again from the beginning with the settings in its
     /// `config.toml`.
+    /// Under MPI every rank reads the folder (it must be on a file system they share); rank 0
+    /// alone locks it and writes.
     public static func resume(directory: URL, iterations: Int? = nil, threads: Int? = nil,
-                              recording: RecordingChanges = .init()) throws -> TrainingRun {
+                              recording: RecordingChanges = .init(), group: any TaskGroup = SingleProcess()) throws -> TrainingRun {
         guard FileManager.default.fileExists(atPath: directory.path) else { throw RunError.missingFile(path: directory.path) }
-        let lock = try RunLock(directory: directory)
-        AtomicFile.removeLeftovers(in: directory)
+        let lock = group.isLeader ? try RunLock(directory: directory) : nil
+        if group.isLeader { AtomicFile.removeLeftovers(in: directory) }
         let settingsFile = directory.appendingPathComponent(configurationFile)
         if !Checkpoint.exists(in: directory), FileManager.default.fileExists(atPath: settingsFile.path) {
             var configuration = try TrainingConfiguration.load(file: settingsFile)
@@ -133,10 +150,12 @@ public struct TrainingRun {
             if let threads { configuration.threads = threads }
             recording.apply(to: &configuration)
             try configuration.validate()
+            try configuration.check(group: group)
             let spec = try EnvironmentSpec.load(configuration.spec)
             try configuration.checkMemory(for: spec.family)
-            let trainer = MetaTrainer(configuration: configuration, family: spec.family)
-            try RunMetadata.record(sessionFromIteration: 0, in: directory)
+            var trainer = MetaTrainer(configuration: configuration, family: spec.family)
+            trainer.group = group
+            if group.isLeader { try RunMetadata.record(sessionFromIteration: 0, in: directory) }
             return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: RunLogs(directory: directory, trainer: trainer),
                                lock: lock)
         }
@@ -155,15 +174,21 @@ public struct TrainingRun {
         if let threads { configuration.threads = threads }
         recording.apply(to: &configuration)
         try configuration.validate()
+        try configuration.check(group: group)
         let manifest = checkpoint.manifest
         let spec = EnvironmentSpec(name: manifest.specName, path: "", description: "", family: manifest.family)
-        let trainer: MetaTrainer
+        var trainer: MetaTrainer
         do {
             trainer = try MetaTrainer(configuration: configuration, family: manifest.family, parameters: checkpoint.parameters,
                                       learnerState: checkpoint.learnerState, iteration: manifest.iteration)
         } catch let error as LearnerStateError {
             throw RunError.incompatibleCheckpoint(path: directory.appendingPathComponent(Checkpoint.parametersFile).path,
                                                   reason: error.description)
+        }
+        trainer.group = group
+        guard group.isLeader else {
+            return TrainingRun(directory: directory, spec: spec, trainer: trainer, logs: RunLogs(directory: directory, trainer: trainer),
+                               lock: nil, environmentSteps: manifest.environmentSteps ?? 0)
         }
         let logs = try RunLogs(resumingIn: directory, trainer: trainer, upTo: manifest.iteration)
         try RunMetadata.record(sessionFromIteration: manifest.iteration, in: directory)
@@ -188,18 +213,20 @@ public struct TrainingRun {
     /// so that whoever takes `writes` (a signal handler) can save it: no completed iteration is lost.
     /// - Throws: whatever stops an iteration (`NonFiniteValueError` among them); the files then
     ///   hold the last completed iteration.
-    public mutating func run(writes: NSLock? = nil, saveInterval: Duration = .seconds(1), pending: PendingSave? = nil,
+    public mutating func run(writes writesLock: NSLock? = nil, saveInterval: Duration = .seconds(1), pending: PendingSave? = nil,
                              report: (IterationReport) -> Void = { _ in }) throws {
-        defer { lock.unlock() }
+        defer { lock?.unlock() }
         let clock = ContinuousClock()
+        let writes = self.writes
         let sessionStart = clock.now
         var lastSave: ContinuousClock.Instant?   // the first iteration is saved at once
         var unsaved = false
         let configuration = trainer.configuration
         func elapsed() -> Double { secondsBefore + (clock.now - sessionStart).inSeconds }
         func save() throws {
-            writes?.lock()
-            defer { writes?.unlock() }
+            guard writes else { return }
+            writesLock?.lock()
+            defer { writesLock?.unlock() }
             try logs.save()
             try checkpoint().save(in: directory)
             pending?.clear(savedIteration: trainer.iteration)
@@ -207,6 +234,7 @@ public struct TrainingRun {
             lastSave = clock.now
         }
         func evaluate() throws {
+            guard writes else { return }   // rank 0 evaluates; the others go on to the next iteration
             let start = clock.now
             let steps = try trainer.evaluateHeldOut(taskCount: configuration.evalTasks)
             let seconds = (clock.now - start).inSeconds
@@ -228,17 +256,18 @@ public struct TrainingRun {
                 let iteration = trainer.iteration
                 if configuration.evalEvery > 0, iteration % configuration.evalEvery == 0 { try evaluate() }
                 let keeps = configuration.keepEvery > 0 && iteration % configuration.keepEvery == 0
-                if keeps || iteration == configuration.iterations || lastSave.map({ clock.now - $0 >= saveInterval }) ?? true {
+                // Under MPI only rank 0 writes.
+                if writes && (keeps || iteration == configuration.iterations || lastSave.map({ clock.now - $0 >= saveInterval }) ?? true) {
                     try save()
                     if keeps {
                         let kept = Checkpoint.keptDirectory(iteration: iteration, in: directory)
                         try WritableFolder.create(kept)
                         try checkpoint().save(in: kept)
                     }
-                } else if let pending {
-                    writes?.lock()
+                } else if writes, let pending {
+                    writesLock?.lock()
                     pending.hold(logs: logs, checkpoint: checkpoint(), directory: directory)
-                    writes?.unlock()
+                    writesLock?.unlock()
                 }
                 report(result)
             }
@@ -296,6 +325,17 @@ struct RunLogs: Sendable {
 }
 
 extension TrainingConfiguration {
+    /// Rejects what cannot be shared among `group`'s processes.
+    public func check(group: any TaskGroup) throws {
+        guard group.size > 1 else { return }
+        if adaptsInMemory {
+            throw RunError.invalidConfiguration(key: "algorithm", reason: "\(algorithm) runs in one process; MPI shares the tasks of gradient-based learners")
+        }
+        guard metaBatchSize >= group.size else {
+            throw RunError.invalidConfiguration(key: "meta-batch-size", reason: "\(metaBatchSize) tasks cannot be shared among \(group.size) processes; give at least one task per process")
+        }
+    }
+
     /// The largest count any size setting may have (tasks, episodes, layer widths, iterations):
     /// beyond it a value is a typo, and the memory check below catches what fits under it.
     public static let largestCount = 1_000_000

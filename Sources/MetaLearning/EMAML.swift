@@ -35,14 +35,16 @@ public enum EMAML {
 
         /// Each task's mean post-update reward per step, centred and scaled by the mean and the
         /// standard deviation of every post-update reward of the meta-batch.
-        func prepare(_ rollouts: [TaskRollout<Float>]) -> [Double] {
-            let all = rollouts.flatMap { $0.valid.episodes.rewards.map { Double($0) } }
-            guard !all.isEmpty else { return rollouts.map { _ in 0 } }
+        var readsPostUpdateRewards: Bool { true }
+
+        func prepare(postUpdateRewards tasks: [[Float]]) -> [Double] {
+            let all = tasks.flatMap { $0.map { Double($0) } }
+            guard !all.isEmpty else { return tasks.map { _ in 0 } }
             let mean = all.reduce(0, +) / Double(all.count)
             let std = (all.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(all.count)).squareRoot()
-            return rollouts.map { rollout in
-                let rewards = rollout.valid.episodes.rewards.map { (Double($0) - mean) / (std + 1e-8) }
-                return rewards.isEmpty ? 0 : rewards.reduce(0, +) / Double(rewards.count)
+            return tasks.map { rewards in
+                let centred = rewards.map { (Double($0) - mean) / (std + 1e-8) }
+                return centred.isEmpty ? 0 : centred.reduce(0, +) / Double(centred.count)
             }
         }
 

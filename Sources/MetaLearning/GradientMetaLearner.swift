@@ -78,13 +78,20 @@ public struct GradientMetaLearner: MetaLearner {
 
     public var metricColumns: [String] { optimizer.metricColumns + extraTerms.flatMap { term in term.metricColumns } }
 
-    public mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int) throws
+    public mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int, group: any TaskGroup) throws
         -> (parameters: [Tensor<Float>], metrics: [Metric]) {
         let x = metaParameters(parameters)
         let shapes = x.map(\.shape)
         let x0 = ParameterVector.flatten(x)
-        let prepared = extraTerms.map { $0.prepare(rollouts) }
-        let constants: [[Double?]] = rollouts.indices.map { task in prepared.map { $0.isEmpty ? nil : $0[task] } }
+        let width = x0.count
+        // Where this process's tasks start in the meta-batch, and how many there are in all.
+        let owned = group.size == 1 ? [Double(rollouts.count)] : group.gather([Double(rollouts.count)])
+        let first = Int(owned.prefix(group.rank).reduce(0, +)), total = Int(owned.reduce(0, +))
+        // E-MAML normalises by the rewards of the whole meta-batch: gathered from every process.
+        let postUpdate = extraTerms.contains { $0.readsPostUpdateRewards }
+            ? group.gatherLists(rollouts.map { $0.valid.episodes.rewards }) : []
+        let prepared = extraTerms.map { $0.readsPostUpdateRewards ? $0.prepare(postUpdateRewards: postUpdate) : [] }
+        let constants: [[Double?]] = rollouts.indices.map { task in prepared.map { $0.isEmpty ? nil : $0[first + task] } }
         let references = ReferenceCache(count: rollouts.count)
         let learner = self
         let form = optimizer.form
@@ -99,24 +106,33 @@ public struct GradientMetaLearner: MetaLearner {
                 if given == nil { references.set(index, terms.references) }
                 return terms
             }
+            // Every task's figures in task order (this process's alone when it has them all).
+            let steps = Int((group.size == 1 ? [terms.map(\.innerKLs.count).min() ?? 0].map(Double.init)
+                                              : group.gather([Double(terms.map(\.innerKLs.count).min() ?? Int.max)])).min() ?? 0)
+            let figures = group.gatherRows(terms.flatMap { [$0.loss, $0.kl] + $0.innerKLs.prefix(steps) }, width: 2 + steps)
             // Sums in task order, then divided by the count: the rounding MAML-TRPO's figures were made with.
-            let count = Float(terms.count)
+            let count = Float(total)
             let share = 1 / count
             var gradient: Tensor<Float>?
-            if needs != .value { gradient = terms.reduce(Tensor.zeros([x0.count])) { $0 + $1.gradient! } / count }
+            if needs != .value {
+                let gradients = group.size == 1 ? terms.map { $0.gradient! }
+                    : group.gatherRows(terms.flatMap { $0.gradient!.scalars }, width: width).map { Tensor(shape: [width], scalars: $0) }
+                gradient = gradients.reduce(Tensor.zeros([width]), +) / count
+            }
             var curvature: (@Sendable (Tensor<Float>) -> Tensor<Float>)?
             if needs == .curvature {
                 let tasks = UncheckedTerms(terms)
                 curvature = { v in
-                    let products = Parallel.map(tasks.terms.count, threads: threads) { tasks.terms[$0].klHessianProduct(v) }
+                    let local = Parallel.map(tasks.terms.count, threads: threads) { tasks.terms[$0].klHessianProduct(v) }
+                    let products = group.size == 1 ? local
+                        : group.gatherRows(local.flatMap(\.scalars), width: v.count).map { Tensor(shape: [v.count], scalars: $0) }
                     return products.reduce(Tensor.zeros([v.count]), +) / count
                 }
             }
-            let steps = terms.map(\.innerKLs.count).min() ?? 0
             let result = MetaBatchTerms(
-                loss: terms.map(\.loss).reduce(0, +) / count, kl: terms.map(\.kl).reduce(0, +) / count, gradient: gradient,
+                loss: figures.map { $0[0] }.reduce(0, +) / count, kl: figures.map { $0[1] }.reduce(0, +) / count, gradient: gradient,
                 klHessianProduct: curvature,
-                innerKLs: (0..<steps).map { step in terms.map { $0.innerKLs[step] }.reduce(0, +) * share })
+                innerKLs: (0..<steps).map { step in figures.map { $0[2 + step] }.reduce(0, +) * share })
             references.remember(point, result)
             return result
         }

@@ -17,10 +17,13 @@ public protocol MetaLearner: Sendable {
     /// `stepSize`: the step sampling takes during training and evaluation takes on held-out tasks.
     func adapt(_ parameters: [Tensor<Float>], on batch: PolicyGradientBatch<Float>, stepSize: Double) -> [Tensor<Float>]
 
-    /// One meta-update from the rollouts of a meta-batch, tasks spread over `threads`.
+    /// One meta-update from the rollouts of a meta-batch, tasks spread over `threads` and the
+    /// processes of `group`: `rollouts` are this process's tasks (`group.tasks(of:)`, all of them
+    /// with one process), and every process returns the same parameters, those one process
+    /// with all the rollouts would.
     /// - Throws: `NonFiniteValueError` when a loss, the meta-gradient or the step holds a NaN or
     ///   an infinity (the parameters are then left as they were).
-    mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int) throws
+    mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int, group: any TaskGroup) throws
         -> (parameters: [Tensor<Float>], metrics: [Metric])
 
     /// The columns `update` reports, in order.
@@ -35,6 +38,12 @@ public protocol MetaLearner: Sendable {
 }
 
 extension MetaLearner {
+    /// The meta-update of one process holding every rollout.
+    public mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int) throws
+        -> (parameters: [Tensor<Float>], metrics: [Metric]) {
+        try update(parameters, rollouts: rollouts, threads: threads, group: SingleProcess())
+    }
+
     /// α for each inner step of meta-training: α throughout, or α then α/2.
     public var trainingStepSizes: [Double] {
         inner.stepSizes(count: trainingInnerSteps, halvingAfterFirst: inner.halvesStepAfterFirst)

@@ -21,9 +21,11 @@ public struct TaskReferences<Scalar: TensorScalar>: @unchecked Sendable {
 /// A term an outer objective adds to the adapted surrogate (ProMP's inner-KL penalty, E-MAML's
 /// exploration term), as a function of the points θ₀ … θ_k.
 public protocol OuterTerm: Sendable {
+    /// Whether `prepare` reads the post-update rewards (then gathered from every process).
+    var readsPostUpdateRewards: Bool { get }
     /// Per-task constants that depend on the whole meta-batch (E-MAML's normalised post-update
-    /// rewards); one value per rollout, or none.
-    func prepare(_ rollouts: [TaskRollout<Float>]) -> [Double]
+    /// rewards), from every task's post-update rewards in task order; one value per task, or none.
+    func prepare(postUpdateRewards: [[Float]]) -> [Double]
     /// The term's value, and with `gradient` its gradient with respect to each θ_s it involves
     /// (flattened), at the points of one task.
     func evaluate<Scalar>(
@@ -43,7 +45,8 @@ public protocol OuterTerm: Sendable {
 }
 
 extension OuterTerm {
-    public func prepare(_ rollouts: [TaskRollout<Float>]) -> [Double] { [] }
+    public var readsPostUpdateRewards: Bool { false }
+    public func prepare(postUpdateRewards: [[Float]]) -> [Double] { [] }
     public var metricColumns: [String] { [] }
     public var readsInnerKL: Bool { false }
     public mutating func observe(_ terms: MetaBatchTerms) -> [Metric] { [] }

@@ -21,9 +21,10 @@ public enum PolicyStatistics {
 
     /// The figures of `columns(for:)` on `batches` (each task's pre-update episodes), the tasks
     /// spread over `threads` and summed in task order.
+    /// `batches` are this process's tasks; every process gets the figures of all of them.
     public static func metrics(policy: Policy, before: [Tensor<Float>], after: [Tensor<Float>], batches: [EpisodeBatch],
-                               threads: Int) -> [Metric] {
-        let sums = Parallel.map(batches.count, threads: threads) { i -> (entropy: Double, kl: Double, rows: Int) in
+                               threads: Int, group: any TaskGroup = SingleProcess()) -> [Metric] {
+        let local = Parallel.map(batches.count, threads: threads) { i -> (entropy: Double, kl: Double, rows: Int) in
             let batch = batches[i]
             let rows = batch.stepCount
             guard rows > 0 else { return (0, 0, 0) }
@@ -33,6 +34,8 @@ public enum PolicyStatistics {
             let kl = old.klDivergence(to: new).scalars.reduce(0.0) { $0 + Double($1) }
             return (old.entropies.reduce(0.0) { $0 + Double($1) }, kl, rows)
         }
+        let sums = group.size == 1 ? local
+            : group.gatherRows(local.flatMap { [$0.entropy, $0.kl, Double($0.rows)] }, width: 3).map { (entropy: $0[0], kl: $0[1], rows: Int($0[2])) }
         let rows = Double(Swift.max(sums.reduce(0) { $0 + $1.rows }, 1))
         var metrics = [Metric("policy/entropy", sums.reduce(0.0) { $0 + $1.entropy } / rows)]
         if policy.kind == GaussianHead.kind {

@@ -48,7 +48,7 @@ public struct Reptile: MetaLearner {
 
     public let metricColumns = ["reptile/step_norm", "time/outer_step"]
 
-    public mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int) throws
+    public mutating func update(_ parameters: [Tensor<Float>], rollouts: [TaskRollout<Float>], threads: Int, group: any TaskGroup) throws
         -> (parameters: [Tensor<Float>], metrics: [Metric]) {
         let clock = ContinuousClock()
         let start = clock.now
@@ -56,12 +56,15 @@ public struct Reptile: MetaLearner {
         let alphas = trainingStepSizes
         let learner = self
         // φᵢ again from θ on the same episodes: the steps sampling took, recomputed exactly.
-        let adapted = Parallel.map(rollouts.count, threads: threads) { index -> Tensor<Float> in
+        let local = Parallel.map(rollouts.count, threads: threads) { index -> Tensor<Float> in
             var phi = theta
             for (batch, alpha) in zip(rollouts[index].train, alphas) { phi = learner.adapt(phi, on: batch, stepSize: alpha) }
             return ParameterVector.flatten(phi)
         }
         let flat = ParameterVector.flatten(theta)
+        // Every process's φᵢ, in task order.
+        let adapted = group.size == 1 ? local
+            : group.gatherRows(local.flatMap(\.scalars), width: flat.count).map { Tensor(shape: [flat.count], scalars: $0) }
         let mean = adapted.dropFirst().reduce(adapted[0], +) / Float(adapted.count)
         let step = Float(settings.stepSize) * (mean - flat)
         let updated = flat + step

@@ -16,12 +16,15 @@ final class Interruption: @unchecked Sendable {
     let pending: TrainingRun.PendingSave
     private let total: Int
     private let directory: String
+    /// Says nothing (the ranks of an MPI run other than 0, which save nothing either).
+    private let quiet: Bool
     private var sources: [DispatchSourceSignal] = []
 
-    init(completed: Int, total: Int, directory: String) {
+    init(completed: Int, total: Int, directory: String, quiet: Bool = false) {
         pending = TrainingRun.PendingSave(iteration: completed)
         self.total = total
         self.directory = directory
+        self.quiet = quiet
     }
 
     /// Installs the handlers; they stay for the life of the process.
@@ -44,7 +47,7 @@ final class Interruption: @unchecked Sendable {
             ? "interrupted before its first iteration completed"
             : "interrupted after iteration \(completed) of \(total)"
         let message = "\n\(failure)\(whereItStands); resume with `metarl train --resume \(directory)`\n"
-        FileHandle.standardError.write(Data(message.utf8))
+        if !quiet { FileHandle.standardError.write(Data(message.utf8)) }
         _exit(128 + signalNumber)
     }
 }

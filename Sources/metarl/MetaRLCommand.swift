@@ -32,13 +32,25 @@ struct MetaRLCommand: ParsableCommand {
         relaunchWithBetterBLASKernelsIfNeeded()
         // One BLAS thread, tensor buffers kept by the allocator: see ComputeEnvironment.
         ComputeEnvironment.prepare()
+        if let problem = ProcessGroup.start() {
+            FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
+            if ProcessGroup.world.size > 1, !(command is TrainCommand), (command as? SweepCommand)?.mpi != true {
+                throw CommandFailure(description: "only `metarl train` and `metarl sweep --mpi` run across MPI processes; run other commands without mpirun")
+            }
             try command.run()
+            ProcessGroup.finish()
         } catch {
             // --help and --version end here too, with status 0; every bad input exits with 2.
             guard exitCode(for: error) != .success else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            if ProcessGroup.world.size == 1 || ProcessGroup.world.isLeader || !(error is ValidationError || error is CommandFailure) {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            }
+            // The other ranks would wait for this one forever.
+            if ProcessGroup.world.size > 1 { ProcessGroup.abort(status: 2) }
             Foundation.exit(2)
         }
     }

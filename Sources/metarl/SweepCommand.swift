@@ -50,6 +50,9 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "List the runs and what would be done with each (start, resume, skip), then stop.")
     var dryRun = false
 
+    @Flag(help: "Under mpirun: spread the runs over the ranks (rank r takes every R-th run, --jobs at a time on its machine).")
+    var mpi = false
+
     func validate() throws {
         try require(jobs, "--jobs", in: 1...256)
     }
@@ -78,20 +81,29 @@ struct SweepCommand: ParsableCommand {
         let actions = plan.runs.map { action(for: $0, in: folder) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = max(1, cores / jobs)
+        let group = ProcessGroup.world
+        if mpi && !ProcessGroup.isLaunchedByMPI {
+            throw ValidationError("--mpi spreads the runs over the ranks of mpirun: start it with `mpirun -np R metarl sweep … --mpi`")
+        }
+        // Under --mpi every rank prints its own runs' lines; rank 0 the plan and the summary.
+        let leader = group.isLeader
+        if leader {
         print("\(file): \(plan.runs.count) runs (\(plan.variedSettings.joined(separator: " × "))) into \(folder.relativePath), "
               + "\(jobs) at a time with \(threads) thread\(threads == 1 ? "" : "s") each")
         let width = plan.runs.map(\.name.count).max() ?? 0
         for (run, action) in zip(plan.runs, actions) {
             print("  \(run.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(action)")
         }
+        if mpi { print("  spread over \(group.size) MPI processes: rank r takes runs r, r + \(group.size), …") }
+        }
         fflush(nil)
         if dryRun { return }
 
         try WritableFolder.create(folder)
         for sub in ["configs", "logs"] { try WritableFolder.create(folder.appendingPathComponent(sub)) }
-        try AtomicFile.write(try String(contentsOf: fileURL, encoding: .utf8), to: folder.appendingPathComponent("sweep.toml"))
+        if leader { try AtomicFile.write(try String(contentsOf: fileURL, encoding: .utf8), to: folder.appendingPathComponent("sweep.toml")) }
         var launches: [(index: Int, arguments: [String])] = []
-        for (index, (run, action)) in zip(plan.runs, actions).enumerated() {
+        for (index, (run, action)) in zip(plan.runs, actions).enumerated() where !mpi || index % group.size == group.rank {
             let runFolder = folder.appendingPathComponent(run.name).path
             let settings = folder.appendingPathComponent("configs").appendingPathComponent(run.name + ".toml")
             switch action {
@@ -105,7 +117,15 @@ struct SweepCommand: ParsableCommand {
                 continue
             }
         }
-        let outcomes = SweepLauncher(folder: folder, names: plan.runs.map(\.name), jobs: jobs).run(launches)
+        var outcomes = SweepLauncher(folder: folder, names: plan.runs.map(\.name), jobs: jobs,
+                                     prefix: mpi ? "rank \(group.rank): " : "").run(launches)
+        if mpi {
+            // Every rank's outcomes, for rank 0's summary: (run, status, seconds) each.
+            let all = group.gather(outcomes.flatMap { [Double($0.key), Double($0.value.status), $0.value.seconds] })
+            outcomes = [:]
+            for i in stride(from: 0, to: all.count, by: 3) { outcomes[Int(all[i])] = .init(status: Int32(all[i + 1]), seconds: all[i + 2]) }
+        }
+        guard leader else { return }
         printSummary(plan: plan, actions: actions, outcomes: outcomes, folder: folder)
         if SweepLauncher.interrupted.withLock({ $0 }) { throw ExitCode(130) }
         let failed = outcomes.values.filter { $0.status != 0 }.count + actions.filter { if case .conflict = $0 { true } else { false } }.count
@@ -202,13 +222,24 @@ final class SweepLauncher: @unchecked Sendable {
     let folder: URL
     let names: [String]
     let jobs: Int
+    /// Starts each line (the rank, under `sweep --mpi`).
+    let prefix: String
     private let lock = NSLock()
     private var running: [Int: Process] = [:]
 
-    init(folder: URL, names: [String], jobs: Int) {
+    init(folder: URL, names: [String], jobs: Int, prefix: String = "") {
         self.folder = folder
         self.names = names
         self.jobs = jobs
+        self.prefix = prefix
+    }
+
+    /// The environment of a run: this one without MPI's variables, so that a run started by a
+    /// rank of `sweep --mpi` is a process of its own rather than another rank.
+    static var childEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.filter { key, _ in
+            !(key.hasPrefix("OMPI_") || key.hasPrefix("PMI") || key.hasPrefix("PMIX_") || key.hasPrefix("OPAL_") || key.hasPrefix("PRTE_"))
+        }
     }
 
     func run(_ launches: [(index: Int, arguments: [String])]) -> [Int: Outcome] {
@@ -240,7 +271,7 @@ final class SweepLauncher: @unchecked Sendable {
             if Self.interrupted.withLock({ $0 }) { slots.signal(); break }
             let name = names[launch.index]
             let log = folder.appendingPathComponent("logs").appendingPathComponent(name + ".log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             guard let handle = try? FileHandle(forWritingTo: log) else {
                 outcomes.withLock { $0[launch.index] = Outcome(status: 1, seconds: 0) }
                 slots.signal()
@@ -250,6 +281,7 @@ final class SweepLauncher: @unchecked Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = launch.arguments
+            process.environment = Self.childEnvironment
             process.standardOutput = handle
             process.standardError = handle
             let started = Date()
@@ -263,7 +295,7 @@ final class SweepLauncher: @unchecked Sendable {
                 lock.unlock()
                 try? handle.close()
                 let verdict = finished.terminationStatus == 0 ? "finished" : "exited with status \(finished.terminationStatus)"
-                Self.say(String(format: "[%d/%d] %@ %@ after %.0f s", number, total, name, verdict, seconds))
+                Self.say(prefix + String(format: "[%d/%d] %@ %@ after %.0f s", number, total, name, verdict, seconds))
                 slots.signal()
                 group.leave()
             }
@@ -272,7 +304,7 @@ final class SweepLauncher: @unchecked Sendable {
                 try process.run()
                 running[launch.index] = process
                 lock.unlock()
-                Self.say("[\(number)/\(total)] started \(name)  (log: \(log.relativePath))")
+                Self.say(prefix + "[\(number)/\(total)] started \(name)  (log: \(log.relativePath))")
             } catch {
                 lock.unlock()
                 outcomes.withLock { $0[launch.index] = Outcome(status: 1, seconds: 0) }

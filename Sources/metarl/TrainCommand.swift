@@ -277,22 +277,29 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var run: TrainingRun
+        // Under mpirun, every rank runs this; rank 0 alone writes and prints.
+        let group = ProcessGroup.world
         if let resume {
             run = try TrainingRun.resume(directory: URL(fileURLWithPath: resume), iterations: iterations, threads: threads,
-                                         recording: .init(evalEvery: evalEvery, evalTasks: evalTasks, keepEvery: keepEvery))
+                                         recording: .init(evalEvery: evalEvery, evalTasks: evalTasks, keepEvery: keepEvery), group: group)
         } else {
             let configuration = try resolvedConfiguration()
             let loaded = try EnvironmentSpec.load(configuration.spec)
             let directory = URL(fileURLWithPath: out ?? "runs/\(loaded.name)-seed\(configuration.seed)")
-            run = try TrainingRun.start(configuration: configuration, spec: loaded, directory: directory)
+            run = try TrainingRun.start(configuration: configuration, spec: loaded, directory: directory, group: group)
         }
         let total = run.trainer.configuration.iterations
         guard run.trainer.iteration < total else {
-            print("\(run.directory.relativePath): all \(total) iterations are done; pass --iterations N (more than \(total)) to continue")
+            if group.isLeader {
+                print("\(run.directory.relativePath): all \(total) iterations are done; pass --iterations N (more than \(total)) to continue")
+            }
             return
         }
-        var progress = ProgressDisplay(total: total, label: "\(run.spec.name) \(run.trainer.configuration.algorithm)")
-        let interruption = Interruption(completed: run.trainer.iteration, total: total, directory: run.directory.relativePath)
+        let processes = group.size > 1 ? ", \(group.size) processes (MPI)" : ""
+        var progress = ProgressDisplay(total: total, label: "\(run.spec.name) \(run.trainer.configuration.algorithm)\(processes)",
+                                       silent: !group.isLeader)
+        let interruption = Interruption(completed: run.trainer.iteration, total: total, directory: run.directory.relativePath,
+                                        quiet: !group.isLeader)
         interruption.install()
         progress.start(at: run.trainer.iteration, directory: run.directory.relativePath)
         do {
@@ -308,6 +315,11 @@ struct TrainCommand: ParsableCommand {
                 """)
         }
         progress.finish()
+        if group.size > 1 && group.isLeader {
+            let iterations = max(run.trainer.iteration - progress.firstIteration, 1)
+            print(String(format: "MPI: %d processes; rank 0 sent %.1f kB per iteration to the others", group.size,
+                         Double(ProcessGroup.bytesSent) / 1000 / Double(iterations)))
+        }
     }
 }
 
@@ -315,19 +327,28 @@ struct TrainCommand: ParsableCommand {
 struct ProgressDisplay {
     let total: Int
     let label: String
+    /// Prints nothing (the ranks of an MPI run other than 0).
+    let silent: Bool
     let isTerminal = isatty(STDOUT_FILENO) != 0
     var secondsPerIteration: [Double] = []
 
-    init(total: Int, label: String) {
+    init(total: Int, label: String, silent: Bool = false) {
         self.total = total
         self.label = label
+        self.silent = silent
     }
 
-    func start(at iteration: Int, directory: String) {
+    /// The iteration this session started after.
+    private(set) var firstIteration = 0
+
+    mutating func start(at iteration: Int, directory: String) {
+        firstIteration = iteration
+        guard !silent else { return }
         FileHandle.standardOutput.write(Data("\(label): iterations \(iteration + 1)–\(total) into \(directory)\n".utf8))
     }
 
     mutating func update(_ report: IterationReport) {
+        guard !silent else { return }
         secondsPerIteration.append(report.secondsTotal)
         let recent = secondsPerIteration.suffix(20)
         let pace = recent.reduce(0, +) / Double(recent.count)
@@ -345,6 +366,6 @@ struct ProgressDisplay {
     }
 
     func finish() {
-        if isTerminal { print("") }
+        if isTerminal && !silent { print("") }
     }
 }
