@@ -3,8 +3,10 @@
 
 For every gradient-based learner, trains a small run in one process and the same run under
 `mpirun -np 2` (three tasks, so the ranks hold one and two), and compares the checkpoints byte for
-byte and progress.csv in every column but the wall-clock timings; then a run of two ranks stopped
-and resumed by two ranks, and a gridworld run (categorical policy). Needs a metarl built with the
+byte and progress.csv in every column but the wall-clock timings; then a gridworld run
+(categorical policy), a run of two ranks stopped and resumed by two ranks, a sweep spread over
+the ranks, and RL² with a GRU and an LSTM (seven trials in batches of two, so that the ranks hold
+unequal shares of the batches and of each minibatch's pieces). Needs a metarl built with the
 Distributed trait and Open MPI's mpirun.
 
     python3 scripts/check-mpi.py --binary .build-mpi/debug/metarl
@@ -87,13 +89,15 @@ def main():
                 print(f"sweep --mpi: {len(runs)} runs spread over {len(ranks)} ranks, each the run of a plain sweep")
             elif len(ranks) != args.ranks:
                 failures.append(f"sweep --mpi: runs started by {sorted(ranks)}")
-        # A memory-based learner is refused, not run wrongly.
-        refused = subprocess.run(mpirun + [args.binary, "train", "gridnavi-5x5", "--algo", "rl2", "--iterations", "1",
-                                           "--out", str(tmp / "rl2")], env=environment, capture_output=True, text=True)
-        if refused.returncode == 0 or "runs in one process" not in refused.stderr:
-            failures.append(f"rl2 under mpirun: status {refused.returncode}, {refused.stderr.strip()[-300:]}")
-        else:
-            print("rl2 under mpirun: refused with a clear error")
+        # RL²: the ranks share the batches of trials and the pieces of each minibatch.
+        for name, spec, cell in [("gridnavi-5x5 rl2 (GRU)", "gridnavi-5x5", "gru"), ("sparse-semicircle-trials rl2 (LSTM)", "sparse-semicircle-trials", "lstm")]:
+            config = tmp / f"rl2-{cell}.toml"
+            config.write_text(f'spec = "{spec}"\nalgorithm = "rl2"\niterations = 3\nmetaBatchSize = 7\nthreads = 1\n'
+                              f'[rl2]\ncell = "{cell}"\nhiddenSize = 6\ntrialsPerBatch = 2\nminibatches = 2\nnormalisesRewards = true\n')
+            one, many = tmp / f"rl2-one-{cell}", tmp / f"rl2-many-{cell}"
+            if train(["--config", str(config), "--out", str(one)], 1) and train(["--config", str(config), "--out", str(many)], args.ranks):
+                if same(name, one, many):
+                    print(f"{name}: {args.ranks} processes give the one-process run, bit for bit")
     for failure in failures:
         print(failure, file=sys.stderr)
     sys.exit(1 if failures else 0)

@@ -183,13 +183,13 @@ public struct MetaTrainer: Sendable {
                 policyMetrics: policyMetrics)
         case .memory(var learner, let sampler):
             let trials = sampler.collectMetaBatch(parameters: theta, seed: configuration.seed, iteration: iteration,
-                                                  count: configuration.metaBatchSize, threads: configuration.threads)
+                                                  count: configuration.metaBatchSize, threads: configuration.threads, group: group)
             for trial in trials {
                 try NonFiniteValueError.check(trial.rewards, "the rewards")
                 try NonFiniteValueError.check(trial.features, "the observations")
             }
             let sampled = clock.now
-            let (updated, metrics) = try learner.update(theta, trials: trials, threads: configuration.threads)
+            let (updated, metrics) = try learner.update(theta, trials: trials, threads: configuration.threads, group: group)
             engine = .memory(learner, sampler)
             parameters = updated
             // Before and after adaptation, for a trial: its first episode and its last.

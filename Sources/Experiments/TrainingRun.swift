@@ -328,10 +328,7 @@ extension TrainingConfiguration {
     /// Rejects what cannot be shared among `group`'s processes.
     public func check(group: any TaskGroup) throws {
         guard group.size > 1 else { return }
-        if adaptsInMemory {
-            throw RunError.invalidConfiguration(key: "algorithm", reason: "\(algorithm) runs in one process; MPI shares the tasks of gradient-based learners")
-        }
-        guard metaBatchSize >= group.size else {
+        guard adaptsInMemory || metaBatchSize >= group.size else {
             throw RunError.invalidConfiguration(key: "meta-batch-size", reason: "\(metaBatchSize) tasks cannot be shared among \(group.size) processes; give at least one task per process")
         }
     }

@@ -30,8 +30,10 @@ public struct TrialFamilySampler: Sendable {
 
     /// The trials of one meta-iteration: `count` tasks from the stream of (seed, training tasks,
     /// iteration), trial i with its own stream.
-    func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int) -> [Trial] {
-        box.collectMetaBatch(parameters: parameters, seed: seed, iteration: iteration, count: count, threads: threads)
+    /// Under MPI each process samples its share of the batches, and every process gets all the trials.
+    func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int,
+                          group: any TaskGroup = SingleProcess()) -> [Trial] {
+        box.collectMetaBatch(parameters: parameters, seed: seed, iteration: iteration, count: count, threads: threads, group: group)
     }
 
     /// Trials on the first `taskCount` held-out tasks of `seed`, `trialsPerTask` each: the mean
@@ -70,7 +72,8 @@ public struct TrialFamilySampler: Sendable {
 }
 
 private protocol TrialSamplerOfFamily: Sendable {
-    func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int) -> [Trial]
+    func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int,
+                          group: any TaskGroup) -> [Trial]
     func evaluate(parameters: [Tensor<Float>], taskCount: Int, trialsPerTask: Int, seed: UInt64, threads: Int)
         -> (perTask: [(returns: [Double], rewarded: [Double])], tasks: [String], trials: [Trial])
     func trace(parameters: [Tensor<Float>], taskIndex: Int, trialsPerTask: Int, seed: UInt64) -> (task: any Sendable, trials: [Trial])
@@ -91,12 +94,19 @@ private struct TypedTrialSampler<Family: EnvironmentFamily>: TrialSamplerOfFamil
         }.flatMap { $0 }
     }
 
-    func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int) -> [Trial] {
+    func collectMetaBatch(parameters: [Tensor<Float>], seed: UInt64, iteration: Int, count: Int, threads: Int,
+                          group: any TaskGroup) -> [Trial] {
         var taskStream = RandomStream.derive(seed: seed, purpose: .trainingTasks, index: iteration)
         let tasks = family.sampleTasks(count: count, using: &taskStream)
-        return sample(tasks: tasks, parameters: parameters, threads: threads) { i in
-            RandomStream.derive(seed: seed, purpose: .policySampling, index: iteration * count + i)
+        // Whole batches per process, so that every batch holds the trials it holds in one process.
+        let size = sampler.batchSize
+        let batches = group.tasks(of: (count + size - 1) / size)
+        let range = Swift.min(batches.lowerBound * size, count)..<Swift.min(batches.upperBound * size, count)
+        let local = sample(tasks: Array(tasks[range]), parameters: parameters, threads: threads) { i in
+            RandomStream.derive(seed: seed, purpose: .policySampling, index: iteration * count + range.lowerBound + i)
         }
+        guard group.size > 1 else { return local }
+        return group.gatherLists(local.map(\.numbers)).map(Trial.init(numbers:))
     }
 
     /// Per task: each episode's mean return over the task's trials, and the fraction of them rewarded.

@@ -100,13 +100,22 @@ public protocol TrialMetaLearner: Sendable {
     /// One meta-update from the trials of a meta-batch, spread over `threads`.
     /// - Throws: `NonFiniteValueError` when a loss, gradient or the updated parameters hold a
     ///   NaN or an infinity (the parameters are then left as they were).
-    mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int) throws
+    /// (Under MPI every process holds all the trials; `group` shares the update's work.)
+    mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int, group: any TaskGroup) throws
         -> (parameters: [Tensor<Float>], metrics: [Metric])
     /// The columns `update` reports, in order.
     var metricColumns: [String] { get }
     /// Optimiser moments and counters that resuming exactly needs.
     var state: [StateTensor] { get }
     mutating func restore(_ state: [StateTensor]) throws
+}
+
+extension TrialMetaLearner {
+    /// The update of one process.
+    public mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int) throws
+        -> (parameters: [Tensor<Float>], metrics: [Metric]) {
+        try update(parameters, trials: trials, threads: threads, group: SingleProcess())
+    }
 }
 
 /// A learner in the registry: its name, a line for `--help`, where it comes from, and how to

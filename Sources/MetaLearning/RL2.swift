@@ -97,7 +97,9 @@ public struct RL2: TrialMetaLearner {
     /// passes of `minibatches` Adam steps, each on whole trials.
     /// - Throws: `NonFiniteValueError` when a loss, gradient or the updated parameters hold a NaN
     ///   or an infinity (the parameters are then left as they were).
-    public mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int) throws
+    /// Under MPI each process computes its share of each minibatch's pieces; the gradients are
+    /// gathered and summed in piece order, so every process takes the step one process would.
+    public mutating func update(_ parameters: [Tensor<Float>], trials: [Trial], threads: Int, group: any TaskGroup) throws
         -> (parameters: [Tensor<Float>], metrics: [Metric]) {
         precondition(!trials.isEmpty, "RL² updates on at least one trial")
         var rewardScale: Float = 1
@@ -127,12 +129,15 @@ public struct RL2: TrialMetaLearner {
                 let weight = Float(1) / Float(stepCount)
                 let pieces = (members.count + chunk - 1) / chunk
                 let snapshot = theta
-                let parts = Parallel.map(pieces, threads: threads) { p in
+                let mine = group.tasks(of: pieces)
+                let computed = Parallel.map(mine.count, threads: threads) { offset in
+                    let p = mine.lowerBound + offset
                     let lower = members.startIndex + p * chunk
                     let sequences = TrialSequences<Float>(trials, indices: members[lower..<Swift.min(lower + chunk, members.endIndex)],
                                                           advantages: advantages, returns: returns)
                     return objective.lossAndGradient(sequences, parameters: snapshot, weight: weight)
                 }
+                let parts = group.size == 1 ? computed : Self.gathered(computed, group: group, shapes: snapshot.map(\.shape))
                 var gradient = parts[0].gradients
                 for part in parts.dropFirst() {
                     for i in gradient.indices { for j in gradient[i].indices { gradient[i][j] += part.gradients[i][j] } }
@@ -162,6 +167,38 @@ public struct RL2: TrialMetaLearner {
     private func discountedReturnsSoFar(_ rewards: [Float]) -> [Float] {
         var running: Float = 0
         return rewards.map { running = running * Float(settings.discount) + $0; return running }
+    }
+
+    typealias Piece = (loss: Float, gradients: [[Float]], totals: RL2Objective.Totals)
+
+    /// Every process's pieces, in piece order: each piece's loss, gradient (flattened) and totals.
+    private static func gathered(_ local: [Piece], group: any TaskGroup, shapes: [[Int]]) -> [Piece] {
+        let sizes = shapes.map { $0.reduce(1, *) }
+        let width = sizes.reduce(0, +)
+        let flatGradients: [Float] = local.flatMap { piece in piece.gradients.flatMap { $0 } }
+        let gradients = group.gatherRows(flatGradients, width: width)
+        var figures: [Double] = []
+        for piece in local {
+            let t = piece.totals
+            figures += [Double(piece.loss), t.policyLoss, t.valueLoss, t.entropy, t.approximateKL, t.clipped]
+        }
+        let rows = group.gatherRows(figures, width: 6)
+        var out: [Piece] = []
+        for (flat, row) in zip(gradients, rows) {
+            var pieces: [[Float]] = [], start = 0
+            for n in sizes {
+                pieces.append(Array(flat[start..<(start + n)]))
+                start += n
+            }
+            var sums = RL2Objective.Totals()
+            sums.policyLoss = row[1]
+            sums.valueLoss = row[2]
+            sums.entropy = row[3]
+            sums.approximateKL = row[4]
+            sums.clipped = row[5]
+            out.append((Float(row[0]), pieces, sums))
+        }
+        return out
     }
 
     /// Advantages to mean 0 and standard deviation 1 over every step of the meta-batch.

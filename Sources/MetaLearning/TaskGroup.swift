@@ -39,6 +39,19 @@ extension TaskGroup {
     }
 
     /// Per-task lists of any lengths from every process, in task order.
+    public func gatherLists(_ local: [[Double]]) -> [[Double]] {
+        guard size > 1 else { return local }
+        let lengths = gather(local.map { Double($0.count) }).map { Int($0) }
+        let values = gather(local.flatMap { $0 })
+        var out: [[Double]] = [], start = 0
+        for n in lengths {
+            out.append(Array(values[start..<(start + n)]))
+            start += n
+        }
+        return out
+    }
+
+    /// Per-task lists of any lengths from every process, in task order.
     public func gatherLists(_ local: [[Float]]) -> [[Float]] {
         guard size > 1 else { return local }
         let lengths = gather(local.map { Double($0.count) }).map { Int($0) }

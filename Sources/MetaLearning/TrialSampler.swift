@@ -65,6 +65,39 @@ public struct Trial: Sendable, Equatable {
     }
 }
 
+extension Trial {
+    /// The trial as numbers, every value exact in a Double (the seed in two 32-bit halves), for
+    /// gathering among MPI processes; `init(numbers:)` reads it back.
+    public var numbers: [Double] {
+        var out: [Double] = [Double(featureSize), Double(actionSize), Double(length), Double(finalObservation.count),
+                             Double(environmentSeed >> 32), Double(environmentSeed & 0xFFFF_FFFF)]
+        out.reserveCapacity(out.count + length * (featureSize + actionSize + 5) + finalObservation.count)
+        for part in [features, actions, rewards, logProbabilities, values, entropies] { out += part.map(Double.init) }
+        out += episodes.map(Double.init)
+        out += finalObservation.map(Double.init)
+        return out
+    }
+
+    public init(numbers n: [Double]) {
+        let f = Int(n[0]), a = Int(n[1]), length = Int(n[2]), last = Int(n[3])
+        self.init(featureSize: f, actionSize: a, environmentSeed: UInt64(n[4]) << 32 | UInt64(n[5]))
+        var at = 6
+        func take(_ count: Int) -> [Float] {
+            defer { at += count }
+            return n[at..<(at + count)].map { Float($0) }
+        }
+        features = take(length * f)
+        actions = take(length * a)
+        rewards = take(length)
+        logProbabilities = take(length)
+        values = take(length)
+        entropies = take(length)
+        episodes = n[at..<(at + length)].map { Int32($0) }
+        at += length
+        finalObservation = take(last)
+    }
+}
+
 /// Rolls out a recurrent policy in a batch of environments, one trial per environment: the
 /// hidden state starts at zero and carries over the episodes of the trial (the environments run
 /// several episodes per trial on the same task), so the policy can use what it met earlier.
