@@ -14,8 +14,8 @@ struct MetaRLCommand: ParsableCommand {
             Examples:
               metarl train navigation --out runs/nav   meta-train with MAML-TRPO
               metarl eval runs/nav                     returns after 0–3 adaptation steps
-              metarl sweep sweep.toml --jobs 2         several settings and seeds, then a summary
-              metarl report runs/sweep                 final figures per setting, over seeds
+              metarl sweep sweep.toml --jobs 2         settings × seeds, with a summary
+              metarl report runs/sweep                 results per setting, over seeds
               metarl plot runs/sweep --out curves.png  learning curves, seeds aggregated
               metarl watch runs/nav                    watch it adapt, in a window
               metarl render runs/nav --out nav.png     the same as one picture
