@@ -1,7 +1,7 @@
 # The two commands of the README. Each installs the Debian packages the build needs (with sudo when
 # not root) and then builds; neither needs anything else on a fresh Debian 12 machine with Swift.
 
-APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth python3-venv \
+APT_PACKAGES := pkg-config libopenblas-dev libsdl2-dev libsdl2-image-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth python3-venv ffmpeg \
 	libopenmpi-dev openmpi-bin
 # The Python side of the tests (TensorBoard's reader for the event files), from PyPI into .venv-test.
 PYTHON_TEST_PACKAGES := tensorboard==2.21.0 numpy

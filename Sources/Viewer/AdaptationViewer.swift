@@ -79,21 +79,45 @@ public enum AdaptationViewer {
         }
     }
 
-    /// Writes every frame of the playback as `frame-00000.png`, … into `directory`, which must be
-    /// new or empty. Returns the number of frames written.
-    /// - Throws: `CanvasError` naming the file that could not be written, `FontError` without a font.
+    /// Writes the playback to `target` — every `stride`th frame as `frame-00000.png`, … into a
+    /// new or empty folder (compressed on several threads), or as one video encoded by ffmpeg
+    /// at `stepsPerSecond / stride` frames a second, so that it plays at the window's speed.
+    /// Returns the number of frames written.
+    /// - Throws: `CanvasError` naming a file that could not be written, `FontError` without a
+    ///   font, `RecordingError` when ffmpeg is missing or fails.
     @discardableResult
     public static func recordFrames(
-        _ recording: AdaptationRecording, shownEpisodes: Int, to directory: URL, width: Int, height: Int
+        _ recording: AdaptationRecording, shownEpisodes: Int, to target: RecordingTarget, width: Int, height: Int,
+        stride: Int = 1, stepsPerSecond: Double = 60
     ) throws -> Int {
+        precondition(stride >= 1, "record every frame or every n-th, got \(stride)")
         let font = try FontFile.locate()
         let renderer = makeRenderer(for: recording, shownEpisodes: shownEpisodes)
         let canvas = try OffscreenCanvas(width: width, height: height, font: font)
-        for frame in 0..<renderer.timeline.frameCount {
-            renderer.draw(on: canvas.painter, width: width, height: height, position: renderer.timeline.position(ofFrame: frame))
-            try canvas.savePNG(to: directory.appendingPathComponent(String(format: "frame-%05d.png", frame)).path)
+        let frames = Array(Swift.stride(from: 0, to: renderer.timeline.frameCount, by: stride))
+        var pixels: [UInt8] = []
+        switch target {
+        case .frames(let directory):
+            let writer = ParallelPNGWriter(workers: ProcessInfo.processInfo.activeProcessorCount)
+            for (index, frame) in frames.enumerated() {
+                renderer.draw(on: canvas.painter, width: width, height: height, position: renderer.timeline.position(ofFrame: frame))
+                canvas.copyPixels(into: &pixels)
+                try writer.write(pixels, width: width, height: height,
+                                 to: directory.appendingPathComponent(String(format: "frame-%05d.png", index)).path)
+            }
+            try writer.finish()
+        case .video(let url, let format):
+            let encoder = try VideoEncoder(url: url, format: format, width: width, height: height,
+                                           framesPerSecond: stepsPerSecond / Double(stride))
+            for frame in frames {
+                renderer.draw(on: canvas.painter, width: width, height: height, position: renderer.timeline.position(ofFrame: frame))
+                var copy: [UInt8] = []   // each queued frame its own buffer
+                canvas.copyPixels(into: &copy)
+                try encoder.write(copy)
+            }
+            try encoder.finish()
         }
-        return renderer.timeline.frameCount
+        return frames.count
     }
 
     /// One picture of the task with every shown trajectory before and after adaptation, and the

@@ -68,6 +68,42 @@ public final class OffscreenCanvas {
         return Color(red: p[0], green: p[1], blue: p[2], alpha: p[3])
     }
 
+    /// The canvas's pixels, row after row, 4 bytes (R, G, B, A) each, into `buffer` (resized to
+    /// width × height × 4): what a video encoder reads as `rgba` frames.
+    public func copyPixels(into buffer: inout [UInt8]) {
+        SDL_RenderFlush(renderer)
+        let rowBytes = width * 4, pitch = Int(surface.pointee.pitch)
+        if buffer.count != rowBytes * height { buffer = [UInt8](repeating: 0, count: rowBytes * height) }
+        let source = surface.pointee.pixels.assumingMemoryBound(to: UInt8.self)
+        buffer.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height { (out.baseAddress! + y * rowBytes).update(from: source + y * pitch, count: rowBytes) }
+        }
+    }
+
+    /// Writes RGBA `pixels` of a `width × height` picture as a PNG file, atomically, from any
+    /// thread (each call has its own surface): the parallel half of `watch --record DIR`.
+    /// - Throws: `CanvasError.saveFailed` naming the path and the reason.
+    public static func savePNG(pixels: [UInt8], width: Int, height: Int, to path: String) throws {
+        var pixels = pixels
+        try pixels.withUnsafeMutableBytes { raw in
+            guard let surface = SDL_CreateRGBSurfaceWithFormatFrom(raw.baseAddress, Int32(width), Int32(height), 32, Int32(width * 4),
+                                                                    METARL_SDL_PIXELFORMAT_RGBA32) else {
+                throw CanvasError.saveFailed(path: path, reason: String(cString: SDL_GetError()))
+            }
+            defer { SDL_FreeSurface(surface) }
+            let url = URL(fileURLWithPath: path)
+            let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+            guard IMG_SavePNG(surface, partial) == 0 else {
+                throw CanvasError.saveFailed(path: path, reason: String(cString: SDL_GetError()))
+            }
+            guard rename(partial, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(partial)
+                throw CanvasError.saveFailed(path: path, reason: reason)
+            }
+        }
+    }
+
     /// Writes the canvas as a PNG file, atomically: under a temporary name first, then renamed,
     /// so that a failure never leaves a half-written picture at `path`.
     /// - Throws: `CanvasError.saveFailed` naming the path and the reason.

@@ -24,14 +24,19 @@ struct WatchCommand: ParsableCommand {
               h            help
               q, Esc       quit (closing the window quits too)
 
-            With --record DIR nothing is opened: every frame is written to DIR as a PNG, which works \
-            with no display at all. The viewer needs the Viewer trait (SDL2), on by default.
+            With --record nothing is opened and no display is needed: --record FILE.mp4 (or .webm, \
+            .gif) encodes the playback with ffmpeg (on the PATH; Debian's `ffmpeg` package) at \
+            --speed / --stride frames a second, so it plays at the window's pace; --record DIR writes \
+            every frame as a PNG, compressed on all cores. --stride N keeps every Nth frame. The \
+            viewer needs the Viewer trait (SDL2), on by default.
 
             Examples:
               metarl watch runs/nav
               metarl watch runs/nav --task 7 --steps 2 --episodes 3
               metarl watch --random sparse-semicircle
               metarl watch runs/nav --record frames/ --episodes 2
+              metarl watch runs/nav --record talk.mp4
+              metarl watch runs/nav --record readme.gif --size 560x380 --stride 3 --episodes 2
             """
     )
 
@@ -43,8 +48,11 @@ struct WatchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Playback speed in environment steps per second (↑/↓ change it).")
     var speed = 60.0
 
-    @Option(help: "Write every frame as PNG into this directory (new or empty) instead of opening a window.")
+    @Option(help: "Record instead of opening a window: a .mp4, .webm or .gif file (through ffmpeg), or a new or empty directory for PNG frames.")
     var record: String?
+
+    @Option(parsing: .unconditional, help: "With --record: keep every Nth frame (default 1).")
+    var stride = 1
 
     @Option(help: "Size of recorded frames, WIDTHxHEIGHT, \(PictureSize.rangeHelp).")
     var size = PictureSize(width: 1120, height: 760)
@@ -55,6 +63,8 @@ struct WatchCommand: ParsableCommand {
     func validate() throws {
         try size.validate()
         try recording.validate(shownEpisodes: episodes)
+        try require(stride, "--stride", in: 1...10_000)
+        if stride != 1 && record == nil { throw ValidationError("--stride thins a recording; give it with --record") }
         guard Playback.speeds.contains(speed) else {
             throw ValidationError("--speed must be between \(Playback.speeds.lowerBound) and \(Playback.speeds.upperBound) steps per second, got \(speed)")
         }
@@ -63,12 +73,29 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         #if Viewer
         if let record {
-            let directory = URL(fileURLWithPath: record)
-            try prepareEmptyDirectory(directory, flag: "--record")
+            let target = RecordingTarget(path: record)
+            switch target {
+            case .frames(let directory):
+                try prepareEmptyDirectory(directory, flag: "--record")
+            case .video(let url, let format):
+                guard !FileManager.default.fileExists(atPath: url.path) else {
+                    throw CommandFailure(description: "--record \(record) exists; remove it or give another name")
+                }
+                do {
+                    try WritableFolder.probe(url.deletingLastPathComponent())
+                } catch let error as RunError {
+                    throw CommandFailure(description: "--record: \(error)")
+                }
+                // Before any sampling: a missing encoder is reported at once.
+                if VideoEncoderCheck.ffmpeg == nil { throw CommandFailure(description: RecordingError.ffmpegMissing(format: format).description) }
+            }
             let recorded = try recording.record(taskIndex: recording.task)
-            let frames = try AdaptationViewer.recordFrames(recorded, shownEpisodes: episodes, to: directory,
-                                                           width: size.width, height: size.height)
-            print("wrote \(frames) frames to \(directory.path)")
+            let clock = ContinuousClock(), start = clock.now
+            let frames = try AdaptationViewer.recordFrames(recorded, shownEpisodes: episodes, to: target,
+                                                           width: size.width, height: size.height, stride: stride, stepsPerSecond: speed)
+            let seconds = (clock.now - start).inSeconds
+            print(String(format: "wrote %d frames to %@ in %.2f s (%.1f ms per frame, %dx%d)", frames, record, seconds,
+                         1000 * seconds / Double(max(frames, 1)), size.width, size.height))
             return
         }
         let first = try recording.record(taskIndex: recording.task)

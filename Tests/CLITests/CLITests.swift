@@ -178,6 +178,48 @@ struct ViewerCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: frames.path).count == written.count)
     }
 
+    @Test func watchRecordsAVideoThroughFFmpeg() throws {
+        let run = try Self.trainedRun()
+        defer { try? FileManager.default.removeItem(at: run) }
+        for (name, codec) in [("clip.mp4", "h264"), ("clip.gif", "gif"), ("clip.webm", "vp8")] {
+            let video = run.appendingPathComponent(name)
+            let watch = try metarl("watch", run.path, "--steps", "1", "--batch", "4", "--episodes", "2", "--record", video.path,
+                                   "--size", "480x320", "--stride", "2")
+            #expect(watch.status == 0, "\(watch.error)")
+            // ffprobe decodes every frame: the codec, the size and as many frames as recorded.
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            probe.arguments = ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                               "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", video.path]
+            let out = Pipe()
+            probe.standardOutput = out
+            try probe.run()
+            let fields = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").map(String.init)
+            probe.waitUntilExit()
+            let written = watch.output.split(separator: " ").dropFirst().first.map(String.init)
+            #expect(fields == [codec, "480", "320", written ?? "?"], "\(name): \(fields), \(watch.output)")
+        }
+        // No encoder on the PATH: refused before sampling, naming the package, and no file left.
+        let missing = run.appendingPathComponent("none.mp4")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("metarl")
+        process.arguments = ["watch", run.path, "--record", missing.path]
+        process.environment = ["PATH": "/nonexistent"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2 && message.contains("apt-get install ffmpeg"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: missing.path))
+        let again = try metarl("watch", run.path, "--record", run.appendingPathComponent("clip.mp4").path)
+        #expect(again.status == 2 && again.error.contains("exists"))
+        let stride = try metarl("watch", run.path, "--stride", "2")
+        #expect(stride.status == 2 && stride.error.contains("--stride thins a recording"))
+    }
+
     @Test func badViewerInputIsOneLineAndStatusTwo() throws {
         let tooMany = try metarl("render", "/nonexistent", "--episodes", "50", "--out", "/tmp/x.png")
         #expect(tooMany.status == 2 && tooMany.error.contains("--episodes (50) cannot exceed --batch (40)"))
