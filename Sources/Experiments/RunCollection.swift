@@ -108,12 +108,8 @@ public enum RunCollection {
 
     /// The settings of a run that make it a setting: all but the seed, the threads and what it records.
     static func settingIdentity(_ c: TrainingConfiguration) -> [String: String] {
-        var c = c
+        var c = c.withoutRecording
         c.seed = 0
-        c.threads = 0
-        c.evalEvery = 0
-        c.evalTasks = 0
-        c.keepEvery = 0
         return c.flattenedSettings
     }
 

@@ -137,6 +137,17 @@ extension TrainingConfiguration {
         return out
     }
 
+    /// The configuration without what does not change a run's numbers: the threads and what it
+    /// records (evaluations, kept checkpoints).
+    public var withoutRecording: TrainingConfiguration {
+        var c = self
+        c.threads = 0
+        c.evalEvery = 0
+        c.evalTasks = 0
+        c.keepEvery = 0
+        return c
+    }
+
     /// The settings keys whose values differ between the two, sorted.
     public func differingSettings(from other: TrainingConfiguration) -> [String] {
         let a = flattenedSettings, b = other.flattenedSettings

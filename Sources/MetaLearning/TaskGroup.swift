@@ -26,39 +26,25 @@ extension TaskGroup {
 
     /// Per-task rows of `width` values from every process, in task order: `local` holds this
     /// process's tasks' rows one after the other.
-    public func gatherRows(_ local: [Float], width: Int) -> [[Float]] {
-        let all = size == 1 ? local : gather(local)
+    public func gatherRows(_ local: [Float], width: Int) -> [[Float]] { Self.rows(size == 1 ? local : gather(local), width: width) }
+    public func gatherRows(_ local: [Double], width: Int) -> [[Double]] { Self.rows(size == 1 ? local : gather(local), width: width) }
+
+    /// Per-task lists of any lengths from every process, in task order.
+    public func gatherLists(_ local: [[Float]]) -> [[Float]] { size == 1 ? local : lists(local, gather: gather) }
+    public func gatherLists(_ local: [[Double]]) -> [[Double]] { size == 1 ? local : lists(local, gather: gather) }
+
+    private static func rows<T>(_ all: [T], width: Int) -> [[T]] {
         guard width > 0 else { return [] }
         return stride(from: 0, to: all.count, by: width).map { Array(all[$0..<($0 + width)]) }
     }
 
-    public func gatherRows(_ local: [Double], width: Int) -> [[Double]] {
-        let all = size == 1 ? local : gather(local)
-        guard width > 0 else { return [] }
-        return stride(from: 0, to: all.count, by: width).map { Array(all[$0..<($0 + width)]) }
-    }
-
-    /// Per-task lists of any lengths from every process, in task order.
-    public func gatherLists(_ local: [[Double]]) -> [[Double]] {
-        guard size > 1 else { return local }
+    /// The lists' lengths, then their values, gathered; cut back into lists.
+    private func lists<T>(_ local: [[T]], gather values: ([T]) -> [T]) -> [[T]] {
         let lengths = gather(local.map { Double($0.count) }).map { Int($0) }
-        let values = gather(local.flatMap { $0 })
-        var out: [[Double]] = [], start = 0
+        let all = values(local.flatMap { $0 })
+        var out: [[T]] = [], start = 0
         for n in lengths {
-            out.append(Array(values[start..<(start + n)]))
-            start += n
-        }
-        return out
-    }
-
-    /// Per-task lists of any lengths from every process, in task order.
-    public func gatherLists(_ local: [[Float]]) -> [[Float]] {
-        guard size > 1 else { return local }
-        let lengths = gather(local.map { Double($0.count) }).map { Int($0) }
-        let values = gather(local.flatMap { $0 })
-        var out: [[Float]] = [], start = 0
-        for n in lengths {
-            out.append(Array(values[start..<(start + n)]))
+            out.append(Array(all[start..<(start + n)]))
             start += n
         }
         return out

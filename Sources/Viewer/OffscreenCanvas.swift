@@ -91,16 +91,7 @@ public final class OffscreenCanvas {
                 throw CanvasError.saveFailed(path: path, reason: String(cString: SDL_GetError()))
             }
             defer { SDL_FreeSurface(surface) }
-            let url = URL(fileURLWithPath: path)
-            let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-            guard IMG_SavePNG(surface, partial) == 0 else {
-                throw CanvasError.saveFailed(path: path, reason: String(cString: SDL_GetError()))
-            }
-            guard rename(partial, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(partial)
-                throw CanvasError.saveFailed(path: path, reason: reason)
-            }
+            try Self.writePNG(surface, to: path)
         }
     }
 
@@ -109,6 +100,11 @@ public final class OffscreenCanvas {
     /// - Throws: `CanvasError.saveFailed` naming the path and the reason.
     public func savePNG(to path: String) throws {
         SDL_RenderFlush(renderer)
+        try Self.writePNG(surface, to: path)
+    }
+
+    /// `surface` as a PNG at `path`: under a temporary name, then renamed.
+    private static func writePNG(_ surface: UnsafeMutablePointer<SDL_Surface>, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
         guard IMG_SavePNG(surface, partial) == 0 else {

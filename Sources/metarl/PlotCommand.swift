@@ -50,21 +50,12 @@ struct PlotCommand: ParsableCommand {
     func validate() throws {
         try size.validate()
         if let smooth { try require(smooth, "--smooth", in: 1...1_000_000) }
-        guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got \(out)") }
-        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--out: the directory \(folder) does not exist")
-        }
+        try PNGOutput.validate(out)
     }
 
     func run() throws {
         #if Viewer
-        do {
-            try WritableFolder.probe(URL(fileURLWithPath: out).deletingLastPathComponent())
-        } catch let error as RunError {
-            throw CommandFailure(description: "--out: \(error)")
-        }
+        try PNGOutput.probe(out)
         let runs = try RunCollection.find(paths)
         if curve == .evaluation, runs.allSatisfy({ $0.evaluations.isEmpty }) {
             throw CommandFailure(description: "--curve eval: none of these runs has evaluations (eval.csv); train with --eval-every N")

@@ -110,3 +110,25 @@ let viewerMissingMessage = """
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
 }
+
+/// `--out FILE.png` of `render` and `plot`.
+enum PNGOutput {
+    /// A .png name in a folder that exists.
+    static func validate(_ out: String) throws {
+        guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got \(out)") }
+        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--out: the directory \(folder) does not exist")
+        }
+    }
+
+    /// Before any work: a folder that takes no files fails here, with the system's reason.
+    static func probe(_ out: String) throws {
+        do {
+            try WritableFolder.probe(URL(fileURLWithPath: out).deletingLastPathComponent())
+        } catch let error as RunError {
+            throw CommandFailure(description: "--out: \(error)")
+        }
+    }
+}

@@ -38,22 +38,13 @@ struct RenderCommand: ParsableCommand {
     func validate() throws {
         try size.validate()
         try recording.validate(shownEpisodes: episodes)
-        guard out.lowercased().hasSuffix(".png") else { throw ValidationError("--out must name a .png file, got \(out)") }
-        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--out: the directory \(folder) does not exist")
-        }
+        try PNGOutput.validate(out)
     }
 
     func run() throws {
         #if Viewer
         // Before any sampling: a folder that takes no files fails here, with the system's reason.
-        do {
-            try WritableFolder.probe(URL(fileURLWithPath: out).deletingLastPathComponent())
-        } catch let error as RunError {
-            throw CommandFailure(description: "--out: \(error)")
-        }
+        try PNGOutput.probe(out)
         let recorded = try recording.record(taskIndex: recording.task)
         try AdaptationViewer.renderSummary(recorded, shownEpisodes: episodes, to: out, width: size.width, height: size.height,
                                            panels: panels)

@@ -152,12 +152,8 @@ struct SweepCommand: ParsableCommand {
         }
         // Threads, the total and what is recorded do not change a run's numbers.
         func comparable(_ c: TrainingConfiguration) -> TrainingConfiguration {
-            var c = c
-            c.threads = 0
+            var c = c.withoutRecording
             c.iterations = 0
-            c.evalEvery = 0
-            c.evalTasks = 0
-            c.keepEvery = 0
             return c
         }
         guard comparable(saved) == comparable(run.configuration) else {
