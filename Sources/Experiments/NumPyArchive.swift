@@ -13,35 +13,30 @@ public struct NumPyArchive {
     public init() {}
 
     public mutating func add(_ name: String, float32 values: [Float], shape: [Int]) {
-        precondition(shape.reduce(1, *) == values.count, "\(name): \(values.count) values for shape \(shape)")
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.count * 4)
-        for v in values { Self.append(v.bitPattern, bytes: 4, to: &bytes) }
-        entries.append((name, Self.npy(descr: "<f4", shape: shape, body: bytes)))
+        add(name, littleEndian: values.map(\.bitPattern), descr: "<f4", shape: shape)
     }
 
     public mutating func add(_ name: String, float64 values: [Double], shape: [Int]) {
-        precondition(shape.reduce(1, *) == values.count, "\(name): \(values.count) values for shape \(shape)")
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.count * 8)
-        for v in values { Self.append(v.bitPattern, bytes: 8, to: &bytes) }
-        entries.append((name, Self.npy(descr: "<f8", shape: shape, body: bytes)))
+        add(name, littleEndian: values.map(\.bitPattern), descr: "<f8", shape: shape)
     }
 
     public mutating func add(_ name: String, int32 values: [Int32], shape: [Int]) {
-        precondition(shape.reduce(1, *) == values.count, "\(name): \(values.count) values for shape \(shape)")
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.count * 4)
-        for v in values { Self.append(UInt32(bitPattern: v), bytes: 4, to: &bytes) }
-        entries.append((name, Self.npy(descr: "<i4", shape: shape, body: bytes)))
+        add(name, littleEndian: values.map { UInt32(bitPattern: $0) }, descr: "<i4", shape: shape)
     }
 
     public mutating func add(_ name: String, int64 values: [Int64], shape: [Int]) {
+        add(name, littleEndian: values.map { UInt64(bitPattern: $0) }, descr: "<i8", shape: shape)
+    }
+
+    /// Values of NumPy type `descr`, given as their bit patterns, stored little-endian.
+    private mutating func add<Bits: FixedWidthInteger & UnsignedInteger>(_ name: String, littleEndian values: [Bits], descr: String,
+                                                                        shape: [Int]) {
         precondition(shape.reduce(1, *) == values.count, "\(name): \(values.count) values for shape \(shape)")
+        let width = Bits.bitWidth / 8
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.count * 8)
-        for v in values { Self.append(UInt64(bitPattern: v), bytes: 8, to: &bytes) }
-        entries.append((name, Self.npy(descr: "<i8", shape: shape, body: bytes)))
+        bytes.reserveCapacity(values.count * width)
+        for v in values { Self.append(v, bytes: width, to: &bytes) }
+        entries.append((name, Self.npy(descr: descr, shape: shape, body: bytes)))
     }
 
     /// Strings as NumPy's fixed-width Unicode (`<U n`, UTF-32); shape [] for a single string.

@@ -39,10 +39,12 @@ extension AdaptationRenderer {
         }
     }
 
-    /// A panel's title: the step (or episode) in its colour and its mean return.
-    func panelTitle(_ step: Int) -> String {
+    /// A panel's title: a swatch of the step's (or episode's) colour, then its name and mean return.
+    func drawPanelTitle(_ step: Int, in rect: PixelRect, on painter: Painter) {
         let name = recording.stages == .trialEpisodes ? "episode \(step + 1) of the trial" : "after \(step) step\(step == 1 ? "" : "s")"
-        return name + String(format: " · mean return %.2f", recording.meanReturns[step])
+        painter.fill(PixelRect(x: rect.x, y: rect.y + 5, width: 18, height: 12), Palette.step(step))
+        painter.text(name + String(format: " · mean return %.2f", recording.meanReturns[step]), x: rect.x + 24, y: rect.y + 2,
+                     size: .body, maxWidth: rect.width - 24, Palette.text)
     }
 }
 

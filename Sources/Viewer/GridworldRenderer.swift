@@ -73,8 +73,7 @@ public struct GridworldRenderer: AdaptationRenderer {
         let layout = ViewerLayout(width: width, height: height)
         painter.clear(Palette.background)
         for (step, rects) in panelRects(count: recording.adaptationSteps + 1, in: layout.scene).enumerated() {
-            painter.fill(PixelRect(x: rects.title.x, y: rects.title.y + 5, width: 18, height: 12), Palette.step(step))
-            painter.text(panelTitle(step), x: rects.title.x + 24, y: rects.title.y + 2, size: .body, maxWidth: rects.title.width - 24, Palette.text)
+            drawPanelTitle(step, in: rects.title, on: painter)
             let t = mapTransform(in: rects.scene)
             drawTiles(on: painter, t, cells: nil, heat: visits[step], heatColor: Palette.step(step))
             drawPaths(on: painter, t, upTo: nil, only: step)
