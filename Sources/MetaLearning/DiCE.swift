@@ -42,7 +42,7 @@ public enum DiCE {
                 power *= discount
             }
         }
-        let logProbability = policy.logProbability(of: batch.actions, at: batch.observations, parameters: parameters)
+        let logProbability = batch.logProbabilities(of: policy, parameters: parameters)
         let segments = zip(episodes.episodeStarts, episodes.lengths).map { $0..<($0 + $1) }
         let sums = logProbability.cumulativeSum(segments: segments)
         // ⊡ holds its argument at the sampling policy's value: 1 there, an importance weight elsewhere.

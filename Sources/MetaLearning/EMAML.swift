@@ -54,7 +54,7 @@ public enum EMAML {
         ) -> (value: Scalar, z: [Int: Tensor<Scalar>]) {
             guard let batch = rollout.train.first, let constant else { return (0, [:]) }
             let theta = gradient ? points[0].map { Tensor.variable($0) } : points[0]
-            let logLikelihood = (policy.logProbability(of: batch.actions, at: batch.observations, parameters: theta) * batch.stepWeights).sum()
+            let logLikelihood = (batch.logProbabilities(of: policy, parameters: theta) * batch.stepWeights).sum()
             let term = Scalar(-weight * constant) * logLikelihood
             return (term.scalar, gradient ? [0: ParameterVector.flatten(gradients(of: term, wrt: theta))] : [:])
         }

@@ -22,7 +22,8 @@ import Autodiff
 struct InnerLossCurvature<Scalar: TensorScalar>: @unchecked Sendable {
     // @unchecked: the head's parts and the fallback's graph are immutable once built.
 
-    /// The network linearised at θ and its backward pass's adjoints, by row blocks, for Hessian
+    /// The network linearised at θ and its backward pass's adjoints, by row blocks of the steps
+    /// (one block when the network's rows are the distinct observations), for Hessian
     /// products; empty for a gradient alone or a network without hand-written products.
     let blocks: [(rows: Range<Int>, network: MLP.Linearisation<Scalar>, adjoints: MLP.Linearisation<Scalar>.Adjoints)]
     /// The head's part of the loss's derivatives.
@@ -30,6 +31,9 @@ struct InnerLossCurvature<Scalar: TensorScalar>: @unchecked Sendable {
     /// For a network without hand-written products: the loss's gradient as a recorded graph.
     let fallback: GraphHessian<Scalar>?
     let objective: InnerObjective
+    /// Each step's row of the network's inputs, when they are the distinct observations.
+    let observationRows: ObservationRows?
+    let outputSize: Int
     let shapes: [[Int]]
     let networkTensors: Int
     /// ∇L(θ), flattened in parameter order.
@@ -52,15 +56,27 @@ struct InnerLossCurvature<Scalar: TensorScalar>: @unchecked Sendable {
             fallback = forProducts ? graph : nil
             head = nil
             blocks = []
+            observationRows = nil
+            outputSize = policy.network.outputSize
             return
         }
         fallback = nil
-        let network = mlp.linearise(batch.observations, parameters: Array(parameters.prefix(networkTensors)))
-        let rows = network.rows
-        let head = policy.head.lossCurvature(output: network.output, rows: rows, parameters: Array(parameters.dropFirst(networkTensors)),
+        let network = mlp.linearise(batch.networkInputs, parameters: Array(parameters.prefix(networkTensors)))
+        let outputSize = policy.network.outputSize
+        observationRows = batch.observationRows
+        self.outputSize = outputSize
+        let rows = batch.episodes.stepCount
+        // The head works step by step, the network row by row of its inputs: outputs are gathered
+        // to the steps, the steps' adjoints summed back onto their rows.
+        let head = policy.head.lossCurvature(output: observationRows?.gathering(network.output, width: outputSize) ?? network.output,
+                                             rows: rows, parameters: Array(parameters.dropFirst(networkTensors)),
                                              actions: batch.actions.scalars, weights: batch.weightedAdvantages.scalars)
-        let (networkGradient, adjoints) = network.backward(head.outputAdjoint, keepingAdjoints: forProducts)
-        if let adjoints {
+        let outputAdjoint = observationRows?.scatteringAdding(head.outputAdjoint, width: outputSize) ?? head.outputAdjoint
+        let (networkGradient, adjoints) = network.backward(outputAdjoint, keepingAdjoints: forProducts)
+        if let adjoints, observationRows != nil {
+            // One block: the network's rows are the distinct observations, few by construction.
+            blocks = [(0..<rows, network, adjoints)]
+        } else if let adjoints {
             let ranges = RowMajor.rowBlocks(rows, maximum: blockRows ?? mlp.productBlockRows)
             blocks = ranges.count == 1
                 ? [(0..<rows, network, adjoints)]
@@ -92,10 +108,13 @@ struct InnerLossCurvature<Scalar: TensorScalar>: @unchecked Sendable {
         var networkPart: [[Scalar]] = []
         for (rows, network, adjoints) in blocks {
             let tangents = network.tangents(networkDirection)
-            let adjointTangent = head.adjointTangent(rows: rows, outputTangent: tangents.output, direction: headDirection,
+            let outputTangent = observationRows?.gathering(tangents.output, width: outputSize) ?? tangents.output
+            let adjointTangent = head.adjointTangent(rows: rows, outputTangent: outputTangent, direction: headDirection,
                                                      lvc: objective == .lvc, part: &headPart)
-            let part = network.secondOrderBackward(adjoints: adjoints, tangents: tangents,
-                                                   outputAdjointTangent: adjointTangent, transposedDirection: transposedDirection)
+            let part = network.secondOrderBackward(
+                adjoints: adjoints, tangents: tangents,
+                outputAdjointTangent: observationRows?.scatteringAdding(adjointTangent, width: outputSize) ?? adjointTangent,
+                transposedDirection: transposedDirection)
             if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }
         return RowMajor.join(networkPart + head.finish(headPart))

@@ -32,50 +32,108 @@ public struct LinearFeatureBaseline: Sendable, Equatable {
 
     public var featureCount: Int { 2 * observationSize + 4 }
 
-    /// φ for every step of `batch`, row-major `stepCount × featureCount`.
+    /// φ for every step of `batch`, row-major `stepCount × featureCount` (what `fit` and
+    /// `predict` compute with, written out: they never build it).
     public func features(of batch: EpisodeBatch) -> [Double] {
         precondition(batch.observationSize == observationSize,
                      "a baseline for observations of size \(observationSize) got \(batch.observationSize)")
-        let n = featureCount, d = observationSize
-        // Written in place rather than appended from small arrays (three allocations per step):
-        // the sampler fits and predicts on every batch it draws.
-        return [Double](unsafeUninitializedCapacity: batch.stepCount * n) { phi, initialized in
-            var row = 0
-            for length in batch.lengths {
-                for t in 0..<length {
-                    let start = row * n
-                    for j in 0..<d {
-                        let o = Swift.min(Swift.max(Double(batch.observations[row * d + j]), -10), 10)
-                        phi[start + j] = o
-                        phi[start + d + j] = o * o
-                    }
-                    let time = Double(t) / 100
-                    phi[start + 2 * d] = time
-                    phi[start + 2 * d + 1] = time * time
-                    phi[start + 2 * d + 2] = time * time * time
-                    phi[start + 2 * d + 3] = 1
-                    row += 1
+        let n = featureCount, o = 2 * observationSize
+        let observed = distinctObservationFeatures(of: batch)
+        var phi = [Double](repeating: 0, count: batch.stepCount * n)
+        var row = 0
+        for length in batch.lengths {
+            for t in 0..<length {
+                let k = Int(batch.observationRows[row])
+                for j in 0..<o { phi[row * n + j] = observed[k * o + j] }
+                let time = Self.timeFeatures(t)
+                for a in 0..<4 { phi[row * n + o + a] = time[a] }
+                row += 1
+            }
+        }
+        precondition(row == batch.stepCount, "episode lengths sum to \(row), the batch holds \(batch.stepCount) steps")
+        return phi
+    }
+
+    /// [t/100, (t/100)², (t/100)³, 1].
+    @inline(__always)
+    private static func timeFeatures(_ t: Int) -> SIMD4<Double> {
+        let time = Double(t) / 100
+        return SIMD4(time, time * time, time * time * time, 1)
+    }
+
+    /// [clip(o, −10, 10), clip(o, −10, 10)²] of each distinct observation of the batch,
+    /// `distinctObservationCount × 2·observationSize`.
+    private func distinctObservationFeatures(of batch: EpisodeBatch) -> [Double] {
+        let d = observationSize
+        var features = [Double](repeating: 0, count: batch.distinctObservationCount * 2 * d)
+        batch.observationTable.values.withUnsafeBufferPointer { observations in
+            for k in 0..<batch.distinctObservationCount {
+                for j in 0..<d {
+                    let o = Swift.min(Swift.max(Double(observations[k * d + j]), -10), 10)
+                    features[2 * d * k + j] = o
+                    features[2 * d * k + d + j] = o * o
                 }
             }
-            precondition(row == batch.stepCount, "episode lengths sum to \(row), the batch holds \(batch.stepCount) steps")
-            initialized = batch.stepCount * n
         }
+        return features
     }
 
     /// Fits the weights to `targets` (one per step, usually the discounted returns).
+    ///
+    /// φ splits into observation features u(o) and time features v(t), so XᵀX has the blocks
+    /// Σ u uᵀ, Σ u vᵀ and Σ v vᵀ. The first two are sums over the batch's distinct observations
+    /// (`EpisodeBatch.distinctObservations`): Σ_k c_k u_k u_kᵀ and Σ_k u_k (Σ_{t: o_t = o_k} v(t))ᵀ, and likewise for
+    /// Xᵀy — the same normal equations with far fewer terms when observations repeat, as they
+    /// do in gridworlds (a door-key batch of 12,800 steps has a few hundred).
     /// - Throws: `BaselineError.singularNormalEquations` after five failed regularisations.
     public mutating func fit(_ batch: EpisodeBatch, targets: [Double]) throws {
+        precondition(batch.observationSize == observationSize,
+                     "a baseline for observations of size \(observationSize) got \(batch.observationSize)")
         precondition(targets.count == batch.stepCount, "\(targets.count) targets for \(batch.stepCount) steps")
-        let phi = features(of: batch)
-        let n = featureCount
-        var gram = [Double](repeating: 0, count: n * n)   // XᵀX
-        var moment = [Double](repeating: 0, count: n)     // Xᵀy
-        for row in 0..<batch.stepCount {
-            let x = phi[(row * n)..<((row + 1) * n)]
-            for i in 0..<n {
-                let xi = x[x.startIndex + i]
-                moment[i] += xi * targets[row]
-                for j in 0..<n { gram[i * n + j] += xi * x[x.startIndex + j] }
+        let n = featureCount, o = 2 * observationSize
+        let u = batch.distinctObservationCount
+        let observed = distinctObservationFeatures(of: batch)
+        var counts = [Double](repeating: 0, count: u)
+        var timeSums = [Double](repeating: 0, count: u * 4)   // Σ v(t) per distinct observation
+        var targetSums = [Double](repeating: 0, count: u)     // Σ y per distinct observation
+        var gram = [Double](repeating: 0, count: n * n)       // XᵀX
+        var moment = [Double](repeating: 0, count: n)         // Xᵀy
+        var row = 0
+        for length in batch.lengths {
+            for t in 0..<length {
+                let v = Self.timeFeatures(t), y = targets[row], k = Int(batch.observationRows[row])
+                counts[k] += 1
+                targetSums[k] += y
+                for a in 0..<4 {
+                    timeSums[k * 4 + a] += v[a]
+                    moment[o + a] += v[a] * y
+                    for b in 0..<4 { gram[(o + a) * n + o + b] += v[a] * v[b] }
+                }
+                row += 1
+            }
+        }
+        precondition(row == batch.stepCount, "episode lengths sum to \(row), the batch holds \(batch.stepCount) steps")
+        let weighted = (0..<(u * o)).map { observed[$0] * counts[$0 / o] }
+        observed.withUnsafeBufferPointer { observed in
+            gram.withUnsafeMutableBufferPointer { gram in
+                let g = gram.baseAddress!
+                weighted.withUnsafeBufferPointer { weighted in
+                    Double.gemm(transposeA: true, transposeB: false, m: o, n: o, k: u, a: observed.baseAddress!, lda: o,
+                                b: weighted.baseAddress!, ldb: o, beta: 0, c: g, ldc: n)
+                }
+                timeSums.withUnsafeBufferPointer { timeSums in
+                    Double.gemm(transposeA: true, transposeB: false, m: o, n: 4, k: u, a: observed.baseAddress!, lda: o,
+                                b: timeSums.baseAddress!, ldb: 4, beta: 0, c: g + o, ldc: n)
+                }
+                for i in 0..<o {
+                    for a in 0..<4 { g[(o + a) * n + i] = g[i * n + o + a] }
+                }
+            }
+            moment.withUnsafeMutableBufferPointer { moment in
+                targetSums.withUnsafeBufferPointer { targetSums in
+                    Double.gemm(transposeA: true, transposeB: false, m: o, n: 1, k: u, a: observed.baseAddress!, lda: o,
+                                b: targetSums.baseAddress!, ldb: 1, beta: 0, c: moment.baseAddress!, ldc: 1)
+                }
             }
         }
         var lambda = regularisation
@@ -91,13 +149,26 @@ public struct LinearFeatureBaseline: Sendable, Equatable {
         throw BaselineError.singularNormalEquations(largestRegularisation: lambda / 10)
     }
 
-    /// V(s_t) for every step of `batch`.
+    /// V(s_t) for every step of `batch`: u(o)ᵀw once per distinct observation, plus v(t)ᵀw.
     public func predict(_ batch: EpisodeBatch) -> [Double] {
-        let phi = features(of: batch)
-        let n = featureCount
-        return (0..<batch.stepCount).map { row in
-            (0..<n).reduce(0.0) { $0 + phi[row * n + $1] * weights[$1] }
+        precondition(batch.observationSize == observationSize,
+                     "a baseline for observations of size \(observationSize) got \(batch.observationSize)")
+        let o = 2 * observationSize
+        let observed = distinctObservationFeatures(of: batch)
+        let observedValues = (0..<batch.distinctObservationCount).map { k in
+            (0..<o).reduce(0.0) { $0 + observed[k * o + $1] * weights[$1] }
         }
+        let timeWeights = SIMD4(weights[o], weights[o + 1], weights[o + 2], weights[o + 3])
+        var values: [Double] = []
+        values.reserveCapacity(batch.stepCount)
+        var row = 0
+        for length in batch.lengths {
+            for t in 0..<length {
+                values.append(observedValues[Int(batch.observationRows[row])] + (Self.timeFeatures(t) * timeWeights).sum())
+                row += 1
+            }
+        }
+        return values
     }
 
     /// Solves A x = b for a symmetric positive-definite A (row-major n×n) by Cholesky

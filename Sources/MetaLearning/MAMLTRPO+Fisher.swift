@@ -11,7 +11,7 @@ import Autodiff
 struct PolicyOutputFisher<Scalar: TensorScalar>: @unchecked Sendable {
     // @unchecked: the head's part and the fallback's graph are immutable once built.
 
-    /// The network linearised at θ, by row blocks (empty for the graph fallback).
+    /// The network linearised at θ, by row blocks of the steps (empty for the graph fallback).
     let blocks: [(rows: Range<Int>, network: MLP.Linearisation<Scalar>)]
     let head: (any HeadFisher<Scalar>)?
     /// For a network without hand-written products: the weighted KL's Hessian by the graph.
@@ -21,27 +21,40 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: @unchecked Sendable {
     let weightSum: Scalar
     let shapes: [[Int]]
     let networkTensors: Int
+    let outputSize: Int
+    /// Each step's row of the network's inputs, when they are the distinct observations.
+    let observationRows: ObservationRows?
 
-    init(policy: Policy, observations: Tensor<Scalar>, parameters: [Tensor<Scalar>], current: ActionDistribution<Scalar>,
-         rowWeights: Tensor<Scalar>, blockRows: Int? = nil) {
+    /// - Parameters:
+    ///   - inputs: what the network reads (`PolicyGradientBatch.networkInputs`); step s reads row
+    ///     `rows.rows[s]` of it, or row s without `rows`.
+    init(policy: Policy, inputs: Tensor<Scalar>, rows: ObservationRows?, parameters: [Tensor<Scalar>],
+         current: ActionDistribution<Scalar>, rowWeights: Tensor<Scalar>, blockRows: Int? = nil) {
         shapes = parameters.map(\.shape)
         networkTensors = policy.networkParameterCount
         self.rowWeights = rowWeights.scalars
         weightSum = self.rowWeights.reduce(0, +)
+        outputSize = policy.network.outputSize
+        self.observationRows = rows
         guard let mlp = policy.mlp else {
             // Σ w KL(π_θ ‖ π_ref) has F as its Hessian at θ = θ_ref.
             let reference = current.detached
             fallback = GraphHessian(parameters: parameters) { theta in
-                (policy.distribution(observations, parameters: theta).klDivergence(to: reference) * rowWeights).sum()
+                (policy.distribution(inputs, rows: rows, parameters: theta).klDivergence(to: reference) * rowWeights).sum()
             }
             blocks = []
             head = nil
             return
         }
         fallback = nil
-        let network = mlp.linearise(observations, parameters: Array(parameters.prefix(networkTensors)))
-        let ranges = RowMajor.rowBlocks(network.rows, maximum: blockRows ?? mlp.productBlockRows)
-        blocks = ranges.count == 1 ? [(0..<network.rows, network)] : ranges.map { ($0, network.rows($0)) }
+        let network = mlp.linearise(inputs, parameters: Array(parameters.prefix(networkTensors)))
+        if let rows {
+            // One block: the network's rows are the distinct observations, few by construction.
+            blocks = [(0..<rows.stepCount, network)]
+        } else {
+            let ranges = RowMajor.rowBlocks(network.rows, maximum: blockRows ?? mlp.productBlockRows)
+            blocks = ranges.count == 1 ? [(0..<network.rows, network)] : ranges.map { ($0, network.rows($0)) }
+        }
         head = policy.head.fisher(current: current, parameters: Array(parameters.dropFirst(networkTensors)))
     }
 
@@ -54,8 +67,10 @@ struct PolicyOutputFisher<Scalar: TensorScalar>: @unchecked Sendable {
         let networkDirection = Array(parts.prefix(networkTensors))
         var networkPart: [[Scalar]] = []
         for (rows, network) in blocks {
-            var upstream = network.tangents(networkDirection).output
+            let tangent = network.tangents(networkDirection).output
+            var upstream = observationRows?.gathering(tangent, width: outputSize) ?? tangent
             head.outputProduct(rows: rows, &upstream, rowWeights: rowWeights)
+            if let observationRows { upstream = observationRows.scatteringAdding(upstream, width: outputSize) }
             let part = network.backward(upstream, keepingAdjoints: false).gradient
             if networkPart.isEmpty { networkPart = part } else { RowMajor.add(part, to: &networkPart) }
         }

@@ -167,7 +167,7 @@ public struct MAMLTRPO: Sendable {
         var kls: [Tensor<Scalar>] = []
         var olds: [ActionDistribution<Scalar>] = []
         for (index, (step, batch)) in scored.enumerated() {
-            let current = policy.distribution(batch.observations, parameters: points[step])
+            let current = batch.distribution(of: policy, parameters: points[step])
             let old = references?[index] ?? current.detached
             let (loss, kl) = Self.outerObjective(current, reference: old, on: batch)
             losses.append(loss)

@@ -118,7 +118,7 @@ public func adaptedSurrogate<Scalar>(
     var scoredReferences: [ActionDistribution<Scalar>] = []
     for (index, (step, batch)) in scored.enumerated() {
         let theta = tracked ? map.points[step].map { Tensor.variable($0) } : map.points[step]
-        let current = policy.distribution(batch.observations, parameters: theta)
+        let current = batch.distribution(of: policy, parameters: theta)
         let reference = given?.scored[index] ?? current.detached
         let logRatio = current.logProbability(of: batch.actions) - reference.logProbability(of: batch.actions)
         let ratio = logRatio.exp()
@@ -143,7 +143,7 @@ public func adaptedSurrogate<Scalar>(
             z[step] = z[step].map { $0 + g } ?? g
         }
         if needs == .curvature {
-            fisher.append((step, PolicyOutputFisher(policy: policy, observations: batch.observations, parameters: map.points[step],
+            fisher.append((step, PolicyOutputFisher(policy: policy, inputs: batch.networkInputs, rows: batch.observationRows, parameters: map.points[step],
                                                     current: current, rowWeights: batch.stepWeights)))
         }
     }
@@ -155,7 +155,7 @@ public func adaptedSurrogate<Scalar>(
     var innerKLs: [Scalar] = []
     if (given == nil && (keepsInnerReferences || measuresInnerKL)) || measuresInnerKL {
         for (i, batch) in rollout.train.enumerated() {
-            let current = policy.distribution(batch.observations, parameters: map.points[i])
+            let current = batch.distribution(of: policy, parameters: map.points[i])
             if given == nil { innerReferences.append(current.detached) }
             if measuresInnerKL { innerKLs.append((innerReferences[i].klDivergence(to: current) * batch.stepWeights).sum().scalar) }
         }

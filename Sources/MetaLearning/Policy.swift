@@ -108,6 +108,20 @@ public struct Policy: Sendable, Equatable {
         return head.distribution(output, parameters: Array(parameters.dropFirst(count)))
     }
 
+    /// The distribution at each step of a batch that observed `observations[rows.rows[s]]` at
+    /// step s: the network runs once per row of `observations`, the head once per step. Without
+    /// `rows`, step s observed row s.
+    public func distribution<Scalar>(
+        _ observations: Tensor<Scalar>, rows: ObservationRows?, parameters: [Tensor<Scalar>]
+    ) -> ActionDistribution<Scalar> {
+        guard let rows else { return distribution(observations, parameters: parameters) }
+        precondition(parameters.count == parameterShapes.count,
+                     "\(parameters.count) parameter tensors for a policy with \(parameterShapes.count)")
+        let count = networkParameterCount
+        let output = rows.gathering(network(observations, parameters: Array(parameters.prefix(count))))
+        return head.distribution(output, parameters: Array(parameters.dropFirst(count)))
+    }
+
     /// log π(a|s) per row, `[rows, 1]`.
     public func logProbability<Scalar>(
         of actions: Tensor<Scalar>, at observations: Tensor<Scalar>, parameters: [Tensor<Scalar>]

@@ -4,7 +4,11 @@ import Autodiff
 /// and each step's weight × advantage as a constant.
 public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
     public let episodes: EpisodeBatch
-    public let observations: Tensor<Scalar>
+    /// What the policy's network reads: the episodes' distinct observations when they repeat
+    /// (`observationRows` then says which row each step observed), otherwise every step's own.
+    public let networkInputs: Tensor<Scalar>
+    /// Each step's row of `networkInputs`; nil when step s is row s.
+    public let observationRows: ObservationRows?
     public let actions: Tensor<Scalar>
     /// wᵢ·Âᵢ per step, `[steps, 1]`: the batch's average (`EpisodeBatch.stepWeights`) is folded
     /// into the weights, so a loss is a plain sum.
@@ -32,7 +36,7 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
         advantageScale = normalizesAdvantages ? zip(weights, advantages).reduce(0) { $0 + $1.0 * $1.1 * $1.1 }.squareRoot() + 1e-8 : 1
         if normalizesAdvantages { advantages = episodes.normalized(advantages, weighting: weighting) }
         self.episodes = episodes
-        observations = Tensor(shape: [episodes.stepCount, episodes.observationSize], scalars: episodes.observations.map { Scalar($0) })
+        (networkInputs, observationRows) = Self.networkInputs(of: episodes)
         actions = Tensor(shape: [episodes.stepCount, episodes.actionSize], scalars: episodes.actions.map { Scalar($0) })
         stepWeights = Tensor(shape: [episodes.stepCount, 1], scalars: weights.map { Scalar($0) })
         weightedAdvantages = Tensor(shape: [episodes.stepCount, 1], scalars: zip(weights, advantages).map { Scalar($0 * $1) })
@@ -44,7 +48,7 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
         precondition(weightedAdvantages.count == episodes.stepCount && stepWeights.count == episodes.stepCount,
                      "\(weightedAdvantages.count) advantages and \(stepWeights.count) weights for \(episodes.stepCount) steps")
         self.episodes = episodes
-        observations = Tensor(shape: [episodes.stepCount, episodes.observationSize], scalars: episodes.observations.map { Scalar($0) })
+        (networkInputs, observationRows) = Self.networkInputs(of: episodes)
         actions = Tensor(shape: [episodes.stepCount, episodes.actionSize], scalars: episodes.actions.map { Scalar($0) })
         self.stepWeights = Tensor(shape: [episodes.stepCount, 1], scalars: stepWeights.map { Scalar($0) })
         self.weightedAdvantages = Tensor(shape: [episodes.stepCount, 1], scalars: weightedAdvantages.map { Scalar($0) })
@@ -52,9 +56,47 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
         advantageScale = 1
     }
 
+    /// The distinct observations and each step's row among them when at most half the steps'
+    /// observations are distinct (where running the network once per row saves more than the
+    /// gathering costs); every step's observation otherwise.
+    static func networkInputs(of episodes: EpisodeBatch) -> (Tensor<Scalar>, ObservationRows?) {
+        let d = episodes.observationSize
+        if 2 * episodes.distinctObservationCount <= episodes.stepCount {
+            return (Tensor(shape: [episodes.distinctObservationCount, d], scalars: episodes.distinctObservations.map { Scalar($0) }),
+                    ObservationRows(rows: episodes.observationRows, distinctCount: episodes.distinctObservationCount))
+        }
+        return (Tensor(shape: [episodes.stepCount, d], scalars: episodes.observations.map { Scalar($0) }), nil)
+    }
+
+    /// π(·|s_t) at every step of the batch.
+    public func distribution(of policy: Policy, parameters: [Tensor<Scalar>]) -> ActionDistribution<Scalar> {
+        policy.distribution(networkInputs, rows: observationRows, parameters: parameters)
+    }
+
+    /// log π(a_t|s_t) at every step of the batch, `[steps, 1]`.
+    public func logProbabilities(of policy: Policy, parameters: [Tensor<Scalar>]) -> Tensor<Scalar> {
+        distribution(of: policy, parameters: parameters).logProbability(of: actions)
+    }
+
+    /// The same batch with every step's own observation fed to the network, nothing gathered:
+    /// the dense form the gathered one must agree with.
+    func densified() -> PolicyGradientBatch<Scalar> {
+        let d = episodes.observationSize
+        return PolicyGradientBatch(copying: self, weightedAdvantages: weightedAdvantages,
+                                   networkInputs: Tensor(shape: [episodes.stepCount, d], scalars: episodes.observations.map { Scalar($0) }),
+                                   observationRows: nil)
+    }
+
     private init(copying batch: PolicyGradientBatch, weightedAdvantages: Tensor<Scalar>) {
+        self.init(copying: batch, weightedAdvantages: weightedAdvantages, networkInputs: batch.networkInputs,
+                  observationRows: batch.observationRows)
+    }
+
+    private init(copying batch: PolicyGradientBatch, weightedAdvantages: Tensor<Scalar>, networkInputs: Tensor<Scalar>,
+                 observationRows: ObservationRows?) {
         episodes = batch.episodes
-        observations = batch.observations
+        self.networkInputs = networkInputs
+        self.observationRows = observationRows
         actions = batch.actions
         self.weightedAdvantages = weightedAdvantages
         stepWeights = batch.stepWeights
@@ -68,7 +110,7 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
     /// held at the sampling policy, and its LVC Hessian that loss's Hessian, at any θ.
     public func importanceWeighted(policy: Policy, parameters: [Tensor<Scalar>], reference: ActionDistribution<Scalar>)
         -> PolicyGradientBatch<Scalar> {
-        let current = policy.logProbability(of: actions, at: observations, parameters: parameters.map(\.detached))
+        let current = logProbabilities(of: policy, parameters: parameters.map(\.detached))
         let ratio = (current - reference.logProbability(of: actions)).exp()
         return PolicyGradientBatch(copying: self, weightedAdvantages: weightedAdvantages * ratio)
     }
@@ -81,7 +123,7 @@ public struct PolicyGradientBatch<Scalar: TensorScalar>: Sendable {
 
     /// The loss an inner step descends, in the form `objective` gives it.
     public func innerLoss(policy: Policy, parameters: [Tensor<Scalar>], objective: InnerObjective) -> Tensor<Scalar> {
-        let logProbability = policy.logProbability(of: actions, at: observations, parameters: parameters)
+        let logProbability = logProbabilities(of: policy, parameters: parameters)
         switch objective {
         case .reinforce:
             return -(logProbability * weightedAdvantages).sum()

@@ -71,7 +71,7 @@ public enum ProMP {
             let share = Scalar(1) / Scalar(max(rollout.train.count, 1))
             for (i, batch) in rollout.train.enumerated() {
                 let theta = gradient ? points[i].map { Tensor.variable($0) } : points[i]
-                let current = policy.distribution(batch.observations, parameters: theta)
+                let current = batch.distribution(of: policy, parameters: theta)
                 let kl = Scalar(penalties[i]) * share * (references.inner[i].klDivergence(to: current) * batch.stepWeights).sum()
                 value += kl.scalar
                 if gradient { z[i] = ParameterVector.flatten(gradients(of: kl, wrt: theta)) }

@@ -199,7 +199,7 @@ public struct TabularMDP: Sendable {
         case .trajectory:
             hessianProduct = Self.hessianProduct(at: parameters, along: gPost) { theta in
                 // −(1/M) Σ_τ ⊡(log p(τ)) R(τ): the magic box over each whole episode.
-                let logProbability = policy.logProbability(of: pre.actions, at: pre.observations, parameters: theta)
+                let logProbability = pre.logProbabilities(of: policy, parameters: theta)
                 let segments = zip(pre.episodes.episodeStarts, pre.episodes.lengths).map { $0..<($0 + $1) }
                 let fromStart = logProbability.cumulativeSum(segments: segments, reversed: true)
                 let returns = pre.episodes.discountedReturns(discount: 1)

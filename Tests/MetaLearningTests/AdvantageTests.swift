@@ -1,5 +1,5 @@
 import Autodiff
-import MetaLearning
+@testable import MetaLearning
 import TestSupport
 import Testing
 
@@ -68,6 +68,30 @@ struct AdvantageTests {
     }
 }
 
+@Suite("Distinct rows")
+struct DistinctRowsTests {
+    @Test func rowsAreGroupedByTheirBitsInOrderOfFirstOccurrence() {
+        let values: [Float] = [1, 2,  3, 4,  1, 2,  0, 0,  3, 4,  -0.0, 0,  .nan, 1,  .nan, 1]
+        let distinct = DistinctRows(values, width: 2)
+        #expect(distinct.classOfRow == [0, 1, 0, 2, 1, 3, 4, 4])
+        let stored = distinct.table.values
+        #expect(stored.count == 10)
+        #expect(Array(stored[0..<8]).map(\.bitPattern) == ([1, 2, 3, 4, 0, 0, -0.0, 0] as [Float]).map(\.bitPattern))
+        #expect(stored[8].isNaN && stored[9] == 1)
+    }
+
+    /// More rows than the table's first size, most of them repeats: every class is found again.
+    @Test func manyRowsWithFewValues() {
+        let values = (0..<3000).flatMap { i in [Float(i % 37), Float(i % 5)] }
+        let distinct = DistinctRows(values, width: 2)
+        #expect(distinct.count == 185)   // (i mod 37, i mod 5) takes 37·5 values
+        for row in 0..<3000 {
+            let stored = distinct.table.row(Int(distinct.classOfRow[row]))
+            #expect(Array(stored) == [values[2 * row], values[2 * row + 1]])
+        }
+    }
+}
+
 @Suite("Linear feature baseline")
 struct LinearFeatureBaselineTests {
     func randomBatch(seed: Int) -> (EpisodeBatch, [Double]) {
@@ -96,6 +120,24 @@ struct LinearFeatureBaselineTests {
     /// system (another method), and check the ridge objective's gradient vanishes.
     @Test func fitSolvesTheRidgeProblem() throws {
         let (b, targets) = randomBatch(seed: 1)
+        try expectRidgeSolution(b, targets: targets)
+    }
+
+    /// Observations drawn from a handful of values, as in a gridworld: the fit sums over the
+    /// distinct ones, and must still solve the dense normal equations of every step.
+    @Test func fitOverRepeatedObservationsSolvesTheRidgeProblem() throws {
+        var rng = testGenerator(7)
+        var b = EpisodeBatch(observationSize: 2, actionSize: 1)
+        for length in [40, 25, 60] {
+            let obs = (0..<(2 * length)).map { _ in Float(Int.random(in: 0...2, using: &rng)) }
+            b.append(observations: obs, actions: [Float](repeating: 0, count: length),
+                     rewards: (0..<length).map { _ in Float.random(in: -1...1, using: &rng) }, finalObservation: [0, 0])
+        }
+        #expect(DistinctRows(b.observations, width: 2).count <= 9)
+        try expectRidgeSolution(b, targets: b.discountedReturns(discount: 0.9))
+    }
+
+    func expectRidgeSolution(_ b: EpisodeBatch, targets: [Double]) throws {
         var baseline = LinearFeatureBaseline(observationSize: 2)
         try baseline.fit(b, targets: targets)
         let phi = baseline.features(of: b)
@@ -113,6 +155,9 @@ struct LinearFeatureBaselineTests {
         let w = Tensor<Double>(shape: [n, 1], scalars: baseline.weights)
         let gradient = Tensor.matmul(x, Tensor.matmul(x, w) - y, transposingA: true) + 1e-5 * w
         #expect(gradient.scalars.allSatisfy { abs($0) < 1e-8 }, "\(gradient.scalars)")
+        // And the prediction is φ·w, step by step.
+        let dense = (0..<rows).map { row in (0..<n).reduce(0.0) { $0 + phi[row * n + $1] * baseline.weights[$1] } }
+        #expect(zip(baseline.predict(b), dense).allSatisfy { abs($0 - $1) < 1e-9 })
     }
 
     /// Targets that are an exact linear function of the features are reproduced.

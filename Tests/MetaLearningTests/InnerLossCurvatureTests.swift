@@ -33,7 +33,9 @@ struct InnerLossCurvatureTests {
 
     /// A two-hidden-layer policy, random parameters, and a batch of 3 episodes with arbitrary
     /// observations, actions and rewards, in Double.
-    static func fixture(_ c: Case) throws -> (Policy, [Tensor<Double>], PolicyGradientBatch<Double>) {
+    /// With `repeatedObservations`, every observation is one of three, as on a gridworld, so the
+    /// batch feeds the network its distinct observations and gathers the outputs to the steps.
+    static func fixture(_ c: Case, repeatedObservations: Bool = false) throws -> (Policy, [Tensor<Double>], PolicyGradientBatch<Double>) {
         let policy: Policy = c.categorical
             ? .categorical(CategoricalMLPPolicy(observationSize: 3, actionCount: 4, hidden: [5, 4], activation: c.activation))
             : .gaussian(GaussianMLPPolicy(observationSize: 3, actionSize: 2, hidden: [5, 4], activation: c.activation))
@@ -41,8 +43,11 @@ struct InnerLossCurvatureTests {
         var theta = policy.initialParameters(as: Double.self, using: &rng).map { $0 + Tensor.uniform($0.shape, in: -0.4...0.4, using: &rng) }
         if c.clampedLogStd { theta[theta.count - 1] = Tensor([-20, 0.3]) }
         var episodes = EpisodeBatch(observationSize: 3, actionSize: policy.actionSize)
-        for length in [4, 6, 3] {
-            let observations = (0..<(3 * length)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let pool: [[Float]] = [[0.5, -1, 0.25], [-0.75, 0.3, 1], [0.1, 0.9, -0.6]]
+        for length in repeatedObservations ? [9, 12, 7] : [4, 6, 3] {
+            let observations = repeatedObservations
+                ? (0..<length).flatMap { _ in pool[Int.random(in: 0..<3, using: &rng)] }
+                : (0..<(3 * length)).map { _ in Float.random(in: -1...1, using: &rng) }
             let actions = (0..<(policy.actionSize * length)).map { _ in
                 c.categorical ? Float(Int.random(in: 0..<4, using: &rng)) : Float.random(in: -2...2, using: &rng)
             }
@@ -114,12 +119,52 @@ struct InnerLossCurvatureTests {
         #expect(whole.blocks.count == 1 && blocked.blocks.map(\.rows.count) == [3, 3, 3, 4])
         #expect(gap(blocked.hessianProduct(v), whole.hessianProduct(v)) < 1e-13)
 
-        let current = policy.distribution(batch.observations, parameters: theta)
+        let current = batch.distribution(of: policy, parameters: theta)
         func fisher(_ rows: Int) -> PolicyOutputFisher<Double> {
-            PolicyOutputFisher(policy: policy, observations: batch.observations, parameters: theta, current: current,
-                               rowWeights: batch.stepWeights, blockRows: rows)
+            PolicyOutputFisher(policy: policy, inputs: batch.networkInputs, rows: batch.observationRows, parameters: theta,
+                               current: current, rowWeights: batch.stepWeights, blockRows: rows)
         }
         #expect(gap(fisher(4).product(v), fisher(100).product(v)) < 1e-13)
+    }
+
+    /// Running the network once per distinct observation and gathering its outputs gives the
+    /// same loss, gradients (by the graph and by hand), Hessian and Fisher products as running it
+    /// on every step.
+    @Test(arguments: cases)
+    func gatheredObservationsMatchTheDenseBatch(_ c: Case) throws {
+        let (policy, theta, gathered) = try Self.fixture(c, repeatedObservations: true)
+        let dense = gathered.densified()
+        #expect(gathered.observationRows?.distinctCount == 3 && gathered.networkInputs.shape == [3, 3])
+        #expect(dense.observationRows == nil && dense.networkInputs.shape == [28, 3])
+        func gap(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
+            (a - b).squared().sum().scalar.squareRoot() / (1 + b.squared().sum().scalar.squareRoot())
+        }
+        func graphGradient(_ batch: PolicyGradientBatch<Double>) -> (Double, Tensor<Double>) {
+            let x = theta.map { Tensor.variable($0) }
+            let loss = batch.innerLoss(policy: policy, parameters: x, objective: c.objective)
+            return (loss.scalar, ParameterVector.flatten(gradients(of: loss, wrt: x)))
+        }
+        let (gatheredLoss, gatheredGradient) = graphGradient(gathered)
+        let (denseLoss, denseGradient) = graphGradient(dense)
+        #expect(abs(gatheredLoss - denseLoss) < 1e-13 * (1 + abs(denseLoss)), "loss \(gatheredLoss) vs \(denseLoss)")
+        #expect(gap(gatheredGradient, denseGradient) < 1e-13)
+
+        var rng = testGenerator(93)
+        let v = ParameterVector.flatten(theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) })
+        let byHand = InnerLossCurvature(policy: policy, parameters: theta, batch: gathered, objective: c.objective)
+        let denseByHand = InnerLossCurvature(policy: policy, parameters: theta, batch: dense, objective: c.objective, blockRows: 5)
+        #expect(gap(byHand.gradient, denseGradient) < 1e-13)
+        #expect(gap(denseByHand.gradient, denseGradient) < 1e-13)
+        #expect(gap(byHand.hessianProduct(v), denseByHand.hessianProduct(v)) < 1e-13)
+
+        func fisher(_ batch: PolicyGradientBatch<Double>) -> Tensor<Double> {
+            PolicyOutputFisher(policy: policy, inputs: batch.networkInputs, rows: batch.observationRows, parameters: theta,
+                               current: batch.distribution(of: policy, parameters: theta), rowWeights: batch.stepWeights,
+                               blockRows: 5).product(v)
+        }
+        let denseFisher = fisher(dense)
+        #expect(denseFisher.squared().sum().scalar > 1e-6, "a Fisher product that vanishes compares nothing")
+        #expect(gap(fisher(gathered), denseFisher) < 1e-13)
     }
 
     @Test func rowBlocksCoverTheRowsInNearlyEqualParts() {

@@ -159,7 +159,7 @@ struct MAMLTRPOTests {
         // The outer gradient g at θ', and each step's score ∇log π_t at θ.
         let g = firstOrder.curvature(at: theta, rollout: rollout).metaGradient
         let x = theta.map { Tensor.variable($0) }
-        let logProbabilities = reinforce.policy.logProbability(of: batch.actions, at: batch.observations, parameters: x)
+        let logProbabilities = batch.logProbabilities(of: reinforce.policy, parameters: x)
         let weights = batch.weightedAdvantages.scalars
         var expected = reinforce.curvature(at: theta, rollout: rollout).metaGradient
         for t in 0..<batch.episodes.stepCount {

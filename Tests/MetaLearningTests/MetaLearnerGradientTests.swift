@@ -241,8 +241,8 @@ struct MetaLearnerGradientTests {
         let eta = ProMP.Settings().initialKLPenalty
         var expected = 0.0
         for (i, batch) in f.rollout.train.enumerated() {
-            let old = f.learner.policy.distribution(batch.observations, parameters: sampled[i])
-            let current = f.learner.policy.distribution(batch.observations, parameters: points[i])
+            let old = batch.distribution(of: f.learner.policy, parameters: sampled[i])
+            let current = batch.distribution(of: f.learner.policy, parameters: points[i])
             expected += eta / 2 * (old.klDivergence(to: current) * batch.stepWeights).sum().scalar
         }
         #expect(expected > 1e-9, "the moved point is away from the sampling policies")
@@ -265,7 +265,7 @@ struct MetaLearnerGradientTests {
                                        needs: .value).loss
         let batch = f.rollout.train[0]
         let theta0 = Array(x.prefix(f.learner.policy.parameterShapes.count))
-        let logLikelihood = (f.learner.policy.logProbability(of: batch.actions, at: batch.observations, parameters: theta0)
+        let logLikelihood = (batch.logProbabilities(of: f.learner.policy, parameters: theta0)
             * batch.stepWeights).sum().scalar
         let expected = -EMAML.Settings().weight * normalisedReturn * logLikelihood
         #expect(abs(expected) > 1e-6)
@@ -286,14 +286,14 @@ struct MetaLearnerGradientTests {
         let theta = Array(f.x0.prefix(policy.parameterShapes.count))
         var rng = testGenerator(9)
         let v = theta.map { Tensor<Double>.uniform($0.shape, in: -1...1, using: &rng) }
-        let reference = policy.distribution(batch.observations, parameters: theta).detached
+        let reference = batch.distribution(of: policy, parameters: theta).detached
         func along(_ e: Double) -> [Tensor<Double>] { zip(theta, v).map { $0 + e * $1 } }
         let discount = f.learner.inner.discount
         func loss(_ e: Double) -> Double {
             DiCE.loss(policy: policy, parameters: along(e), batch: batch, discount: discount, reference: reference).scalar
         }
         func logProbabilities(_ e: Double) -> [Double] {
-            policy.logProbability(of: batch.actions, at: batch.observations, parameters: along(e)).scalars
+            batch.logProbabilities(of: policy, parameters: along(e)).scalars
         }
         let h = 1e-3
         let numerical = (loss(h) - 2 * loss(0) + loss(-h)) / (h * h)

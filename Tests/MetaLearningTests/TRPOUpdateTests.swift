@@ -127,7 +127,7 @@ struct TRPOUpdateTests {
         let adapted = InnerLoop.adapt(candidate, policy: maml.policy, batches: rollout.train,
                                       stepSizes: maml.hyperparameters.innerStepSizes(), createGraph: false)
         let valid = rollout.valid
-        let new = maml.policy.logProbability(of: valid.actions, at: valid.observations, parameters: adapted).scalars
+        let new = valid.logProbabilities(of: maml.policy, parameters: adapted).scalars
         let old = references[0].logProbability(of: valid.actions).scalars
         let expected = -zip(zip(new, old), valid.weightedAdvantages.scalars).reduce(0.0) { total, term in
             total + Double(Float.exp(term.0.0 - term.0.1) * term.1)
